@@ -1,0 +1,31 @@
+# Two entry points (see README): `make run` and `make test`. Each builds .venv on first use.
+SCENARIO ?= scenarios/baseline.toml
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+# Mesa 3.5 needs Python >= 3.12; the default python3 here is 3.11, so look for 3.12+ explicitly.
+PYTHON := $(shell for p in python3.13 python3.12; do \
+    $$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; exit 0; }; done; \
+    ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | head -n 1)
+
+.PHONY: run test lint bench clean-venv
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found (install python3.12)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/p2psim run $(SCENARIO)
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check sim tests
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(VENV)/bin/p2psim bench
+
+clean-venv:
+	rm -rf $(VENV)

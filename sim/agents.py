@@ -1,0 +1,206 @@
+"""Mesa agents: platforms, investors and borrowers.
+
+Each agent is a view onto one row of the population arrays in :mod:`sim.state`; reading an
+attribute reads the array, so agents and the fast array rules always agree. The investor and
+borrower methods are the one-object-per-agent form of the behaviour rules (the executable
+specification): the model runs them, agent by agent, when ``run.engine = "object"``, and the
+tests check that they decide exactly what the array form decides.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim import rules
+from sim.state import NEVER, NO_PLATFORM, Owner, Status
+
+if TYPE_CHECKING:
+    from sim.model import P2PModel, StepContext
+
+
+class Platform(mesa.Agent):
+    """A P2P platform: pooled funds, short products funding long loans [S0 §IV.B, S3].
+
+    Its balance sheet, rates and status live in ``model.platforms`` at row ``index``.
+    """
+
+    def __init__(self, model: P2PModel, index: int, name: str) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = name
+
+    def _get(self, field: str):
+        return getattr(self.model.platforms, field)[self.index]
+
+    @property
+    def status(self) -> Status:
+        return Status(int(self._get("status")))
+
+    @property
+    def owner(self) -> Owner:
+        return Owner(int(self._get("owner")))
+
+    @property
+    def cash(self) -> float:
+        return float(self._get("cash"))
+
+    @property
+    def loans(self) -> float:
+        return float(self._get("loans"))
+
+    @property
+    def products(self) -> float:
+        return float(self._get("products"))
+
+    @property
+    def equity(self) -> float:
+        p = self.model.platforms
+        i = self.index
+        return float(p.cash[i] + p.loans[i] + p.fake_loans[i] - p.products[i])
+
+    @property
+    def promised_rate(self) -> float:
+        return float(self._get("rate"))
+
+    def __repr__(self) -> str:
+        return (f"Platform({self.name!r}, {self.status.name}, {self.owner.name}, "
+                f"cash={self.cash:,.0f}, loans={self.loans:,.0f}, products={self.products:,.0f})")
+
+
+class Investor(mesa.Agent):
+    """A retail investor: heavy-tailed wealth, literacy, risk tolerance, attention [S0 §IV.C].
+
+    State lives in ``model.investors`` at row ``index``; positions are slots
+    ``index * slots ... index * slots + slots - 1``.
+    """
+
+    def __init__(self, model: P2PModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def slot_range(self) -> range:
+        k = self.model.investors.slots
+        return range(self.index * k, (self.index + 1) * k)
+
+    @property
+    def cash(self) -> float:
+        return float(self.model.investors.cash[self.index])
+
+    @property
+    def holdings(self) -> dict[int, float]:
+        """Claims by platform index, yuan."""
+        inv = self.model.investors
+        out: dict[int, float] = {}
+        for s in self.slot_range:
+            p = int(inv.pos_platform[s])
+            if p != NO_PLATFORM:
+                out[p] = out.get(p, 0.0) + float(inv.pos_principal[s])
+        return out
+
+    def _failure_prob(self, ctx: StepContext, platform: int, delayed) -> float:
+        inv = self.model.investors
+        i = self.index
+        return rules.perceived_failure_prob(
+            inv.literacy[i], ctx.signal[platform], ctx.prior, inv.attention[i],
+            ctx.news[platform], ctx.news_weight, inv.fear[i], delayed, ctx.delay_fear)
+
+    def redemption_requests(self, ctx: StepContext, u: np.ndarray) -> list[int]:
+        """Demand positions this investor redeems early today (``rules.early_redemption_prob``)."""
+        inv = self.model.investors
+        out = []
+        for s in self.slot_range:
+            p = inv.pos_platform[s]
+            if p == NO_PLATFORM or not inv.pos_demand[s] or inv.pos_request[s] >= 0:
+                continue
+            if not ctx.operating[p]:
+                continue
+            fp = self._failure_prob(ctx, p, inv.pos_delayed[s])
+            prob = rules.early_redemption_prob(
+                fp, inv.risk_tolerance[self.index], ctx.liquidity_need, ctx.panic_max,
+                ctx.panic_threshold)
+            if u[s] < prob:
+                out.append(s)
+        return out
+
+    def maturing_positions(self, ctx: StepContext) -> list[int]:
+        """Term positions that mature today at a platform still paying."""
+        inv = self.model.investors
+        return [s for s in self.slot_range
+                if inv.pos_maturity[s] == ctx.day and inv.pos_request[s] < 0
+                and inv.pos_platform[s] != NO_PLATFORM and ctx.operating[inv.pos_platform[s]]]
+
+    def rolls_over(self, ctx: StepContext, slot: int, u: float) -> bool:
+        """Roll a maturing product over (binary logit against the outside rate)."""
+        inv = self.model.investors
+        p = inv.pos_platform[slot]
+        if not ctx.open[p]:
+            return False
+        fp = self._failure_prob(ctx, p, inv.pos_delayed[slot])
+        y = rules.risk_adjusted_yield(ctx.rate[p], fp, ctx.loss_given_failure, ctx.coverage[p],
+                                      inv.risk_tolerance[self.index])
+        return bool(u < rules.rollover_prob(y, ctx.outside_rate, ctx.sensitivity))
+
+    def ticket(self, ctx: StepContext, u_review: float) -> float:
+        """Money this investor puts into a new position today, or 0 if it does not review."""
+        if not rules.reviews_today(u_review, ctx.review_days):
+            return 0.0
+        inv = self.model.investors
+        empty = sum(1 for s in self.slot_range if inv.pos_platform[s] == NO_PLATFORM)
+        if empty == 0:
+            return 0.0
+        invested = np.float64(0.0)
+        for s in self.slot_range:
+            invested = invested + inv.pos_principal[s]
+        cash = inv.cash[self.index]
+        amount = rules.ticket_size(cash, cash + invested, inv.target_share[self.index], invested,
+                                   empty)
+        return float(amount) if amount >= ctx.min_ticket else 0.0
+
+    def choose_platform(self, ctx: StepContext, considered: np.ndarray, u: float) -> int:
+        """Pick a platform from the consideration set, or -1 for the outside option (logit)."""
+        inv = self.model.investors
+        utilities = np.empty(len(considered) + 1)
+        utilities[0] = ctx.outside_rate
+        for j, p in enumerate(considered):
+            fp = self._failure_prob(ctx, p, False)
+            utilities[j + 1] = rules.risk_adjusted_yield(
+                ctx.rate[p], fp, ctx.loss_given_failure, ctx.coverage[p],
+                inv.risk_tolerance[self.index])
+        pick = rules.choose_option(utilities, u, ctx.sensitivity)
+        return -1 if pick == 0 else int(considered[pick - 1])
+
+
+class Borrower(mesa.Agent):
+    """A small firm or individual with a thin credit file [S0 §IV.C, S1 §2(2), S3]."""
+
+    def __init__(self, model: P2PModel, index: int) -> None:
+        super().__init__(model)
+        self.index = index
+
+    @property
+    def true_pd(self) -> float:
+        return float(self.model.borrowers.true_pd[self.index])
+
+    @property
+    def reported_pd(self) -> float:
+        return float(self.model.borrowers.reported_pd[self.index])
+
+    def defaults_today(self, ctx: StepContext, u: float) -> bool:
+        """Default with the daily probability implied by the true PD and hazard multipliers."""
+        b = self.model.borrowers
+        i = self.index
+        multiplier = ctx.sector_multiplier[b.sector[i]] * (1.0 + b.refinancing_stress[i])
+        return bool(u < rules.daily_default_prob(b.true_pd[i], multiplier))
+
+    def applies_today(self, ctx: StepContext, u: float) -> bool:
+        """Apply for a new loan when holding fewer loans than ``max_lenders``."""
+        b = self.model.borrowers
+        has_capacity = b.n_loans[self.index] < ctx.max_lenders
+        return bool(rules.applies_for_loan(u, ctx.apply_per_year, has_capacity))
+
+
+__all__ = ["Borrower", "Investor", "Platform", "NEVER"]

@@ -1,0 +1,306 @@
+"""Money moving between investors, platforms, borrowers and the debt-transfer market.
+
+Every function here changes balances and books the same amounts in the ledger, in one place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim import rules
+from sim.state import NEVER, NO_PLATFORM, Owner, sum_by
+
+if TYPE_CHECKING:
+    from sim.model import P2PModel
+
+
+def grouped_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running sum of ``values`` restarting at each new value of ``groups`` (which must be sorted)."""
+    cs = np.cumsum(values)
+    if len(cs) == 0:
+        return cs
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    offsets = np.repeat(cs[starts] - values[starts], np.diff(np.r_[starts, len(values)]))
+    return cs - offsets
+
+
+def capitalise_interest(model: P2PModel, slots: np.ndarray) -> None:
+    """Add simple interest accrued since the position started to its principal.
+
+    ``interest = principal * rate * (day - start) / 365`` becomes part of the claim, booked as
+    the platform's interest expense (``interest_capitalised``).
+    """
+    if len(slots) == 0:
+        return
+    inv, plats = model.investors, model.platforms
+    days = np.maximum(model.day - inv.pos_start[slots], 0)
+    interest = inv.pos_principal[slots] * inv.pos_rate[slots] * days / rules.DAYS_PER_YEAR
+    inv.pos_principal[slots] += interest
+    inv.pos_start[slots] = model.day
+    p = inv.pos_platform[slots]
+    np.add.at(plats.products, p, interest)
+    model.ledger.book("interest_capitalised", p, interest)
+
+
+def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray,
+                   amounts: np.ndarray, demand: np.ndarray, terms: np.ndarray) -> None:
+    """Investors move cash into new products at platforms (one position each, first free slot)."""
+    if len(investors) == 0:
+        return
+    inv, plats = model.investors, model.platforms
+    k = inv.slots
+    free = inv.pos_platform.reshape(-1, k)[investors] == NO_PLATFORM
+    slots = investors * k + np.argmax(free, axis=1)
+    assert free.any(axis=1).all(), "open_positions needs a free slot per investor"
+    inv.cash[investors] -= amounts
+    inv.pos_platform[slots] = platforms
+    inv.pos_principal[slots] = amounts
+    inv.pos_rate[slots] = plats.rate[platforms]
+    inv.pos_start[slots] = model.day
+    inv.pos_demand[slots] = demand
+    inv.pos_maturity[slots] = np.where(demand, NEVER, model.day + terms)
+    inv.pos_request[slots] = -1
+    inv.pos_delayed[slots] = False
+    np.add.at(plats.cash, platforms, amounts)
+    np.add.at(plats.products, platforms, amounts)
+    model.ledger.book("deposits", platforms, amounts)
+    model.flows_today["deposits"] += amounts.sum()
+    np.add.at(plats.deposits_window[:, model.window_col], platforms, amounts)
+
+
+def clear_slots(model: P2PModel, slots: np.ndarray) -> None:
+    inv = model.investors
+    inv.pos_platform[slots] = NO_PLATFORM
+    inv.pos_principal[slots] = 0.0
+    inv.pos_rate[slots] = 0.0
+    inv.pos_maturity[slots] = NEVER
+    inv.pos_demand[slots] = False
+    inv.pos_request[slots] = -1
+    inv.pos_delayed[slots] = False
+
+
+def transfer_discount(model: P2PModel) -> float:
+    """Debt-transfer market discount today: calm discount plus price impact of yesterday's sales.
+
+    ``d = min(max_discount, transfer_discount + fire_sale_impact * sold_yesterday / live_loans)``
+    (fire-sale externality: Shleifer and Vishny 1992; Cifuentes, Ferrucci and Shin 2005).
+    """
+    m = model.config.market
+    impact = m.fire_sale_impact if model.fire_sale_impact_on else 0.0
+    pressure = model.fire_sold_yesterday / max(model.live_loans_yesterday, 1.0)
+    return min(m.max_discount, m.transfer_discount + impact * pressure)
+
+
+def fire_sale(model: P2PModel, shortfall: np.ndarray) -> None:
+    """Platforms short of cash sell loans on the debt-transfer market at today's discount.
+
+    A platform sells at most ``daily_sale_limit`` of its real loan book a day, pro rata across
+    its loans; fake loans find no buyer. Proceeds are ``(1 - d)`` times the principal sold and
+    the rest is a realised loss.
+    """
+    plats, book = model.platforms, model.loans
+    d = model.discount_today
+    if d >= 1.0:
+        return
+    limit = model.config.market.daily_sale_limit * plats.loans[: plats.n]
+    sell = np.minimum(np.minimum(shortfall / (1.0 - d), limit), plats.loans[: plats.n])
+    sellers = np.flatnonzero(sell > 0)
+    if len(sellers) == 0:
+        return
+    fraction = np.zeros(plats.n)
+    fraction[sellers] = sell[sellers] / plats.loans[sellers]
+    live = book.live()
+    live = live[~book.fake[live]]
+    f = fraction[book.platform[live]]
+    hit = live[f > 0]
+    sold = book.principal[hit] * fraction[book.platform[hit]]
+    book.principal[hit] -= sold
+    book.instalment[hit] *= 1.0 - fraction[book.platform[hit]]
+    sold_by_platform = sum_by(book.platform[hit], sold, plats.n)
+    proceeds = sold_by_platform * (1.0 - d)
+    plats.loans[: plats.n] -= sold_by_platform
+    plats.cash[: plats.n] += proceeds
+    idx = np.arange(plats.n)
+    model.ledger.book("fire_sold_principal", idx, sold_by_platform)
+    model.ledger.book("fire_sale_proceeds", idx, proceeds)
+    model.flows_today["fire_sold"] += sold_by_platform.sum()
+    model.flows_today["fire_sale_loss"] += (sold_by_platform - proceeds).sum()
+
+
+def pay_requests(model: P2PModel) -> None:
+    """Pay queued redemption requests first come, first served; short platforms pay part.
+
+    The queue holds requests in arrival order (older days first, random order within a day).
+    A platform whose cash falls short first sells loans (:func:`fire_sale`), then pays requests
+    in order until its cash runs out; the request at the margin is paid in part and the rest
+    waits. Unpaid requests are withdrawal difficulty (提现困难) [S2, S3], and the positions are
+    marked delayed, which their owners remember.
+    """
+    inv, plats = model.investors, model.platforms
+    queue = model.queue
+    n = plats.n
+    if len(queue) == 0:
+        plats.backlog[:n] = 0.0
+        return
+    p = inv.pos_platform[queue]
+    due = inv.pos_principal[queue]
+    total_due = sum_by(p, due, n)
+    shortfall = np.maximum(total_due - plats.cash[:n], 0.0)
+    if shortfall.any():
+        fire_sale(model, shortfall)
+    order = np.argsort(p, kind="stable")
+    q, p, due = queue[order], p[order], due[order]
+    before = grouped_cumsum(p, due) - due
+    pay = np.clip(plats.cash[p] - before, 0.0, due)
+    paid_full = pay >= due
+    pay = np.where(paid_full, due, pay)
+    paid_by_platform = sum_by(p, pay, n)
+    inv.pos_principal[q] -= pay
+    inv.pos_principal[q[paid_full]] = 0.0
+    np.add.at(inv.cash, q // inv.slots, pay)
+    plats.cash[:n] -= paid_by_platform
+    plats.products[:n] -= paid_by_platform
+    model.ledger.book("payouts", np.arange(n), paid_by_platform)
+    model.flows_today["payouts"] += paid_by_platform.sum()
+    plats.payouts_window[:n, model.window_col] += paid_by_platform
+    clear_slots(model, q[paid_full])
+    waiting = q[~paid_full]
+    inv.pos_delayed[waiting] = True
+    plats.backlog[:n] = sum_by(p[~paid_full], inv.pos_principal[waiting], n)
+    # Keep arrival order for the requests still waiting.
+    model.queue = queue[np.isin(queue, waiting, assume_unique=True)]
+    model.flows_today["unpaid"] += plats.backlog[:n].sum()
+
+
+def operating_costs(model: P2PModel) -> None:
+    """Running costs: ``(operating_cost * loans + fixed_cost) / 365`` a day, paid while cash lasts."""
+    plats = model.platforms
+    cfg = model.config.platforms
+    n = plats.n
+    running = plats.operating_mask()
+    cost = (cfg.operating_cost * plats.loans[:n] + cfg.fixed_cost) / rules.DAYS_PER_YEAR
+    cost = np.where(running, np.minimum(cost, plats.cash[:n]), 0.0)
+    plats.cash[:n] -= cost
+    model.ledger.book("operating_cost", np.arange(n), cost)
+
+
+def lend(model: P2PModel, applicants: np.ndarray) -> None:
+    """Platforms lend cash above their buffer to screened applicants; Ponzi owners divert some.
+
+    Applicants go to open platforms in proportion to lendable cash. Each platform accepts an
+    applicant whose screened default probability (:func:`rules.screened_pd`) is within its
+    credit standard, and funds accepted loans in arrival order while cash lasts. A Ponzi owner
+    first moves ``ponzi_fake_share`` of its lendable cash into fake, self-dealing loans
+    [S0 §IV.A]: the cash leaves the platform but the book shows a loan.
+    """
+    plats, bor, book, rng = model.platforms, model.borrowers, model.loans, model.rng
+    cfg = model.config.platforms
+    n = plats.n
+    accepting = plats.open_mask() & (plats.status[:n] == 0)
+    lendable = np.where(
+        accepting, plats.cash[:n] - plats.buffer_target[:n] * plats.products[:n], 0.0)
+    lendable = np.maximum(lendable, 0.0)
+
+    ponzi = np.flatnonzero((plats.owner[:n] == Owner.PONZI) & (lendable > 0))
+    if len(ponzi):
+        fake = lendable[ponzi] * cfg.ponzi_fake_share
+        plats.cash[ponzi] -= fake
+        plats.fake_loans[ponzi] += fake
+        lendable[ponzi] -= fake
+        book.add(ponzi, np.full(len(ponzi), -1), fake, 0.0, NEVER - model.day - 1, model.day,
+                 True)
+        model.ledger.book("fake_loans_made", ponzi, fake)
+        model.ledger.stolen += fake.sum()
+
+    total = lendable.sum()
+    if len(applicants) == 0 or total <= 0:
+        return
+    applicants = rng.permutation(applicants)
+    cum = np.cumsum(lendable)
+    choice = np.searchsorted(cum, rng.random(len(applicants)) * total, side="right")
+    choice = np.minimum(choice, n - 1)
+    screened = rules.screened_pd(bor.true_pd[applicants], bor.reported_pd[applicants],
+                                 plats.screening[choice])
+    lax = plats.owner[choice] != Owner.HONEST  # fraud-prone owners do not screen
+    ok = (screened <= cfg.credit_standard) | lax
+    applicants, choice = applicants[ok], choice[ok]
+    size = bor.loan_size[applicants]
+    order = np.argsort(choice, kind="stable")
+    applicants, choice, size = applicants[order], choice[order], size[order]
+    funded = grouped_cumsum(choice, size) <= lendable[choice]
+    applicants, choice, size = applicants[funded], choice[funded], size[funded]
+    if len(applicants) == 0:
+        return
+    terms_menu = np.asarray(cfg.loan_terms_days)
+    terms = terms_menu[rng.integers(0, len(terms_menu), len(applicants))]
+    rate = plats.rate[choice] + plats.spread[choice]
+    book.add(choice, applicants, size, rate, terms, model.day, False)
+    np.add.at(bor.n_loans, applicants, 1)
+    lent = sum_by(choice, size, n)
+    plats.cash[:n] -= lent
+    plats.loans[:n] += lent
+    model.ledger.book("loans_made", np.arange(n), lent)
+    model.flows_today["credit"] += lent.sum()
+
+
+def collect_repayments(model: P2PModel) -> None:
+    """Borrowers pay the day's instalment and interest; loans of failed platforms pay part.
+
+    A live loan repays ``min(instalment, principal)`` of principal and ``principal * rate / 365``
+    of interest. A loan of a platform in resolution pays only ``collection_rate`` of both; the
+    uncollected principal is written off (MODEL.md: resolution recovers 10-35%).
+    """
+    plats, book, bor = model.platforms, model.loans, model.borrowers
+    live = book.live()
+    live = live[~book.fake[live]]
+    if len(live) == 0:
+        return
+    n = plats.n
+    p = book.platform[live]
+    principal = book.principal[live]
+    interest = principal * book.rate[live] / rules.DAYS_PER_YEAR
+    repay = np.minimum(book.instalment[live], principal)
+    last = (book.maturity[live] <= model.day) | (principal - repay <= 1e-6)
+    repay = np.where(last, principal, repay)
+    collected = np.where(plats.in_resolution[p], model.config.resolution.collection_rate, 1.0)
+    book.principal[live] = principal - repay
+    done = live[last]
+    book.active[done] = False
+    np.subtract.at(bor.n_loans, book.borrower[done], 1)
+    reduced = sum_by(p, repay, n)
+    received_principal = sum_by(p, repay * collected, n)
+    received_interest = sum_by(p, interest * collected, n)
+    plats.loans[:n] -= reduced
+    plats.cash[:n] += received_principal + received_interest
+    idx = np.arange(n)
+    model.ledger.book("principal_repaid", idx, received_principal)
+    model.ledger.book("collection_writeoff", idx, reduced - received_principal)
+    model.ledger.book("interest_received", idx, received_interest)
+
+
+def default_loans(model: P2PModel, defaulted: np.ndarray) -> None:
+    """Write down all live loans of borrowers who defaulted; recover ``default_recovery``."""
+    plats, book, bor = model.platforms, model.loans, model.borrowers
+    if len(defaulted) == 0:
+        return
+    n = plats.n
+    mask = np.zeros(bor.count, dtype=bool)
+    mask[defaulted] = True
+    live = book.live()
+    live = live[~book.fake[live]]
+    hit = live[mask[book.borrower[live]]]
+    p = book.platform[hit]
+    principal = book.principal[hit]
+    lost = sum_by(p, principal, n)
+    recovery = lost * model.config.borrowers.default_recovery
+    book.principal[hit] = 0.0
+    book.active[hit] = False
+    plats.loans[:n] -= lost
+    plats.cash[:n] += recovery
+    idx = np.arange(n)
+    model.ledger.book("default_principal", idx, lost)
+    model.ledger.book("default_recovery", idx, recovery)
+    model.flows_today["defaults"] += lost.sum()
+    bor.n_loans[defaulted] = 0

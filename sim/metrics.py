@@ -1,0 +1,190 @@
+"""What a run records: daily market series, a per-platform panel, events and end-of-run outcomes.
+
+Daily series go through Mesa's :class:`~mesa.DataCollector` (model reporters); the per-platform
+panel is kept in preallocated arrays because it is platforms x days numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim.state import Owner, Status
+
+if TYPE_CHECKING:
+    from sim.model import P2PModel
+
+FAILURE_CAUSES = ("run", "insolvency", "absconding", "regulatory_closure", "orderly_exit")
+
+
+def _status_count(status: Status):
+    return lambda m: int((m.platforms.status[: m.platforms.n] == status).sum())
+
+
+def _flow(name: str):
+    return lambda m: float(m.flows_today[name])
+
+
+def _daily_reporters() -> dict:
+    """Model reporters: name -> function of the model. Money in yuan, rates annual."""
+    reporters = {"day": lambda m: m.day}
+    for s in Status:
+        reporters[f"platforms_{s.name.lower()}"] = _status_count(s)
+    reporters.update({
+        "deposits": _flow("deposits"),
+        "payouts": lambda m: m.flows_today["payouts"] + m.flows_today["estate_payouts"],
+        "net_flow": lambda m: m.flows_today["deposits"] - m.flows_today["payouts"],
+        "requests": _flow("requests"),
+        "unpaid_backlog": lambda m: float(m.platforms.backlog[: m.platforms.n].sum()),
+        "investor_claims": lambda m: float(m.platforms.products[: m.platforms.n].sum()),
+        "platform_cash": lambda m: float(m.platforms.cash[: m.platforms.n].sum()),
+        "loans_outstanding": lambda m: float(m.platforms.loans[: m.platforms.n].sum()),
+        "fake_loans": lambda m: float(m.platforms.fake_loans[: m.platforms.n].sum()),
+        "credit_supplied": _flow("credit"),
+        "loan_defaults": _flow("defaults"),
+        "fire_sold": _flow("fire_sold"),
+        "fire_sale_loss": _flow("fire_sale_loss"),
+        "transfer_discount": lambda m: m.discount_today,
+        "mean_promised_rate": _mean_open_rate,
+        "outside_rate": lambda m: m.outside_rate,
+        "investor_losses": lambda m: float(m.ledger.total("claims_written_off")),
+        "stolen": lambda m: float(m.ledger.stolen),
+        "mean_fear": lambda m: float(m.investors.fear.mean()) if m.investors.count else 0.0,
+    })
+    return reporters
+
+
+def _mean_open_rate(model: P2PModel) -> float:
+    p = model.platforms
+    open_ = p.open_mask()
+    weights = p.products[: p.n][open_]
+    if weights.sum() <= 0:
+        return float("nan")
+    return float(np.average(p.rate[: p.n][open_], weights=weights))
+
+
+PANEL_FIELDS = ("status", "products", "cash", "loans", "rate", "backlog")
+
+
+class Recorder:
+    """Collects the daily series (Mesa DataCollector) and the per-platform panel."""
+
+    def __init__(self, model: P2PModel) -> None:
+        self.collector = mesa.DataCollector(model_reporters=_daily_reporters())
+        days = model.config.run.days + 1
+        cap = model.platforms.capacity
+        self.panel = {f: np.zeros((days, cap), dtype=np.float64) for f in PANEL_FIELDS}
+        self.panel_days = 0
+
+    def collect(self, model: P2PModel) -> None:
+        self.collector.collect(model)
+        if self.panel_days < self.panel["cash"].shape[0]:
+            n = model.platforms.n
+            for f in PANEL_FIELDS:
+                self.panel[f][self.panel_days, :n] = getattr(model.platforms, f)[:n]
+            self.panel_days += 1
+        self.model = model
+
+    def timeseries(self) -> pd.DataFrame:
+        df = self.collector.get_model_vars_dataframe().reset_index(drop=True)
+        return df
+
+    def platform_daily(self) -> pd.DataFrame:
+        model = self.model
+        n = model.platforms.n
+        days = self.panel_days
+        entry = model.platforms.entry_day[:n]
+        day_grid = np.repeat(np.arange(days), n)
+        plat_grid = np.tile(np.arange(n), days)
+        frame = {"day": day_grid, "platform": plat_grid}
+        for f in PANEL_FIELDS:
+            frame[f] = self.panel[f][:days, :n].ravel()
+        df = pd.DataFrame(frame)
+        df = df[df["day"].to_numpy() >= entry[df["platform"].to_numpy()]]
+        df["status"] = pd.Categorical.from_codes(df["status"].astype(int),
+                                                 [s.name for s in Status])
+        return df.reset_index(drop=True)
+
+
+def platform_table(model: P2PModel) -> pd.DataFrame:
+    p = model.platforms
+    n = p.n
+    causes = {f["platform"]: f["cause"] for f in model.failures}
+    for e in model.events:
+        if e["event"] == "exit":
+            causes[e["platform"]] = e["cause"]
+    return pd.DataFrame({
+        "platform": np.arange(n),
+        "name": [a.name for a in model.platform_agents[:n]],
+        "owner": [Owner(int(o)).name.lower() for o in p.owner[:n]],
+        "status": [Status(int(s)).name for s in p.status[:n]],
+        "cause": [causes.get(i, "") for i in range(n)],
+        "entry_day": p.entry_day[:n],
+        "exit_day": p.exit_day[:n],
+        "capital": p.capital[:n],
+        "promised_rate": p.rate[:n],
+        "screening": p.screening[:n],
+        "demand_share": p.demand_share[:n],
+        "cash": p.cash[:n],
+        "loans": p.loans[:n],
+        "fake_loans": p.fake_loans[:n],
+        "products": p.products[:n],
+        "equity": p.equity(),
+    })
+
+
+def events_table(model: P2PModel) -> pd.DataFrame:
+    """Events with their fixed columns; anything else goes into a JSON ``details`` column."""
+    fixed = ("day", "event", "platform", "name", "cause")
+    rows = []
+    for e in model.events:
+        extra = {k: v for k, v in e.items() if k not in fixed}
+        rows.append({**{k: e.get(k, "") for k in fixed},
+                     "details": json.dumps(extra, sort_keys=True, default=float)})
+    return pd.DataFrame(rows, columns=[*fixed, "details"])
+
+
+def summarize(model: P2PModel) -> dict:
+    """End-of-run outcomes (MODEL.md, "Outcomes every run reports"). Money in yuan."""
+    ts = model.timeseries()
+    led = model.ledger
+    inv = model.investors
+    failures = model.failures
+    by_cause = {c: 0 for c in FAILURE_CAUSES}
+    for f in failures:
+        by_cause[f["cause"]] = by_cause.get(f["cause"], 0) + 1
+    for e in model.events:
+        if e["event"] == "exit":
+            by_cause[e["cause"]] = by_cause.get(e["cause"], 0) + 1
+    invested = led.total("deposits") + led.total("interest_capitalised")
+    losses = led.total("claims_written_off")
+    first = min((f["day"] for f in failures), default=None)
+    lent = led.total("loans_made")
+    interest = led.total("interest_received")
+    return {
+        "days": model.day,
+        "platforms_ever": int(model.platforms.n),
+        "platforms_open_end": int(model.platforms.open_mask().sum()),
+        "failures": len(failures),
+        **{f"failures_{c}": n for c, n in by_cause.items()},
+        "first_failure_day": first,
+        "cascade_size": sum(1 for f in failures if first is not None and f["day"] > first),
+        "investor_losses": losses,
+        "investor_loss_share": losses / invested if invested > 0 else 0.0,
+        "investors_with_loss": int((inv.loss > 0).sum()),
+        "investors_with_loss_share": float((inv.loss > 0).mean()) if inv.count else 0.0,
+        "protection_payouts": led.protection_payouts,
+        "investor_losses_net": losses - led.protection_payouts,
+        "credit_supplied": lent,
+        "borrower_interest_paid": interest,
+        "loan_defaults": float(ts["loan_defaults"].sum()),
+        "stolen": led.stolen,
+        "peak_daily_outflow": float(ts["payouts"].max()),
+        "peak_unpaid_backlog": float(ts["unpaid_backlog"].max()),
+        "final_investor_claims": float(ts["investor_claims"].iloc[-1]),
+        "mean_promised_rate_end": float(ts["mean_promised_rate"].iloc[-1]),
+    }

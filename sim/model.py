@@ -1,0 +1,521 @@
+"""The P2P lending market as a Mesa model: wiring and the order of a day.
+
+One step is one day. :meth:`P2PModel.step` spells out the phases and why they come in that order.
+Population state lives in arrays (:mod:`sim.state`); behaviour rules are formulas in
+:mod:`sim.rules`, applied to the whole population at once (``engine = "array"``) or agent by agent
+through the Mesa agents (``engine = "object"``, the executable specification). Both consume the
+same random draws in the same order, so they give identical results.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import market, metrics, platforms, rules
+from sim.accounting import Ledger
+from sim.agents import Borrower, Investor, Platform
+from sim.config import Scenario
+from sim.state import (
+    NEVER,
+    NO_PLATFORM,
+    BorrowerArrays,
+    InvestorArrays,
+    LoanBook,
+    PlatformArrays,
+    Status,
+    sum_by,
+)
+
+AGENT_VIEW_LIMIT = 10_000  # above this, investor/borrower agents are made on demand only
+MIN_TICKET = 100.0  # yuan: the smallest position platforms accepted
+SIGNAL_PERSISTENCE_DAYS = 30.0  # autocorrelation time of investors' signal noise
+
+
+@dataclass
+class StepContext:
+    """Platform-level quantities and parameters every investor and borrower rule reads today."""
+
+    day: int
+    signal: np.ndarray
+    news: np.ndarray
+    rate: np.ndarray
+    coverage: np.ndarray
+    operating: np.ndarray
+    open: np.ndarray
+    sector_multiplier: np.ndarray
+    prior: float
+    news_weight: float
+    delay_fear: float
+    liquidity_need: float
+    panic_max: float
+    panic_threshold: float
+    loss_given_failure: float
+    outside_rate: float
+    sensitivity: float
+    review_days: float
+    min_ticket: float
+    max_lenders: int
+    apply_per_year: float
+
+
+@dataclass
+class InvestorDecisions:
+    redeem: np.ndarray  # demand positions redeemed early
+    maturing: np.ndarray  # term positions maturing today
+    roll: np.ndarray  # bool per maturing position
+    choosers: np.ndarray  # investors opening a position
+    amounts: np.ndarray
+    choice: np.ndarray  # platform per chooser, -1 = outside option
+    u_demand: np.ndarray
+    u_term: np.ndarray
+
+
+def _beta(rng: np.random.Generator, mean: float, size: int, concentration: float = 4.0):
+    m = min(max(mean, 1e-3), 1 - 1e-3)
+    return rng.beta(m * concentration, (1 - m) * concentration, size)
+
+
+class P2PModel(mesa.Model):
+    """Platforms, investors and borrowers of a P2P lending market.
+
+    Args:
+        config: a validated :class:`sim.config.Scenario` (defaults to the built-in baseline).
+        seed: overrides ``config.run.seed``.
+        check_invariants: overrides ``config.run.check_invariants``.
+        engine: overrides ``config.run.engine`` ("array" or "object").
+    """
+
+    def __init__(self, config: Scenario | None = None, *, seed: int | None = None,
+                 check_invariants: bool | None = None, engine: str | None = None) -> None:
+        config = config or Scenario()
+        seed = config.run.seed if seed is None else int(seed)
+        super().__init__(rng=seed)
+        self.config = config
+        self.seed = seed
+        self.engine = engine or config.run.engine
+        self.check_invariants = (config.run.check_invariants if check_invariants is None
+                                 else check_invariants)
+        self.day = 0
+        pc, ic, bc = config.platforms, config.investors, config.borrowers
+        capacity = pc.max_platforms
+        self.platforms = PlatformArrays(capacity)
+        window = pc.funding_window_days
+        self.platforms.deposits_window = np.zeros((capacity, window))
+        self.platforms.payouts_window = np.zeros((capacity, window))
+        self.window_col = 0
+        self.investors = InvestorArrays(ic.count, ic.max_holdings)
+        self.borrowers = BorrowerArrays(bc.count)
+        self.loans = LoanBook(capacity=max(1024, 4 * bc.count))
+        self.ledger = Ledger(capacity)
+        self.queue = np.empty(0, dtype=np.int64)  # slots with unpaid requests, in arrival order
+        self.events: list[dict] = []
+        self.failures: list[dict] = []
+        self.exit_reason: dict[int, str] = {}
+        self.platform_agents: list[Platform] = []
+        self.investor_agents: list[Investor] = []
+        self.borrower_agents: list[Borrower] = []
+        self.flows_today: defaultdict[str, float] = defaultdict(float)
+        # Hooks for shocks, contagion channels and policies (later layers write these).
+        self.coverage = np.zeros(capacity)  # share of a claim investors expect to be covered
+        self.news_extra = np.zeros(capacity)  # news intensity from channels and shocks
+        self.sector_multiplier = np.ones(bc.sectors)  # credit-shock hazard multipliers
+        self.outside_rate = config.market.outside_rate
+        self.signal_noise_scale = ic.signal_noise
+        self.fire_sale_impact_on = True
+        self.fire_sold_yesterday = 0.0
+        self.live_loans_yesterday = 0.0
+        self.discount_today = config.market.transfer_discount
+
+        self._init_platforms()
+        self._init_investors()
+        self._init_borrowers()
+        self._initial_allocation()
+        self._initial_lending()
+        self.recorder = metrics.Recorder(self)
+        self.recorder.collect(self)
+        if self.check_invariants:
+            self.ledger.check(self)
+
+    # ------------------------------------------------------------------ set-up
+    def _init_platforms(self) -> None:
+        pc = self.config.platforms
+        platforms.create_platforms(self, pc.count, pc.custom)
+        self.platforms.signal_noise[: self.platforms.n] = (
+            self.signal_noise_scale * self.rng.standard_normal(self.platforms.n))
+
+    def _init_investors(self) -> None:
+        ic, inv, rng = self.config.investors, self.investors, self.rng
+        n = inv.count
+        wealth = ic.wealth_min * (1.0 + rng.pareto(ic.wealth_alpha - 0.0, n))
+        inv.cash[:] = wealth
+        inv.initial_wealth[:] = wealth
+        inv.target_share[:] = _beta(rng, ic.p2p_share_mean, n)
+        inv.literacy[:] = _beta(rng, ic.literacy_mean, n)
+        inv.risk_tolerance[:] = _beta(rng, ic.risk_tolerance_mean, n)
+        inv.attention[:] = _beta(rng, ic.attention_mean, n)
+        self.ledger.opening_investor_cash = float(wealth.sum())
+        if self.engine == "object" or n <= AGENT_VIEW_LIMIT:
+            self.investor_agents = [Investor(self, i) for i in range(n)]
+
+    def _init_borrowers(self) -> None:
+        self._draw_borrowers(np.arange(self.borrowers.count))
+        if self.engine == "object" or self.borrowers.count <= AGENT_VIEW_LIMIT:
+            self.borrower_agents = [Borrower(self, i) for i in range(self.borrowers.count)]
+
+    def _draw_borrowers(self, idx: np.ndarray) -> None:
+        """Fresh borrowers (at start, and to replace those who defaulted)."""
+        bc, b, rng = self.config.borrowers, self.borrowers, self.rng
+        k = len(idx)
+        if k == 0:
+            return
+        m = bc.pd_mean
+        true_pd = rng.beta(m * bc.pd_concentration, (1 - m) * bc.pd_concentration, k) if 0 < m < 1 \
+            else np.full(k, m)
+        misreports = rng.random(k) < bc.misreport_share
+        b.true_pd[idx] = true_pd
+        b.reported_pd[idx] = np.where(misreports, true_pd * (1 - bc.misreport_strength), true_pd)
+        b.sector[idx] = rng.integers(0, bc.sectors, k)
+        b.loan_size[idx] = bc.loan_size_median * np.exp(bc.loan_size_sigma * rng.standard_normal(k))
+        b.n_loans[idx] = 0
+        b.refinancing_stress[idx] = 0.0
+
+    def _initial_allocation(self) -> None:
+        """Day 0: investors fill their slots, with term maturities spread over the product terms."""
+        ic, inv = self.config.investors, self.investors
+        ctx = self._context()
+        every = np.arange(inv.count)
+        per_slot = ic.initial_fill * inv.target_share * inv.initial_wealth / inv.slots
+        menu = np.asarray(self.config.platforms.product_terms_days)
+        for _ in range(inv.slots):
+            ok = every[per_slot >= MIN_TICKET]
+            considered = self._consideration_sets(self.rng.random((len(ok), ic.consideration_set)))
+            if considered is None:
+                return
+            choice = self._choices_array(ctx, ok, considered, self.rng.random(len(ok)))
+            u_demand, u_term = self.rng.random(len(ok)), self.rng.random(len(ok))
+            chosen = choice >= 0
+            who, where = ok[chosen], choice[chosen]
+            demand = u_demand[chosen] < self.platforms.demand_share[where]
+            terms = menu[(u_term[chosen] * len(menu)).astype(int)]
+            # Spread first maturities uniformly over the term so day-0 cohorts do not bunch.
+            first = 1 + (self.rng.random(len(who)) * terms).astype(np.int64)
+            market.open_positions(self, who, where, per_slot[who], demand, first)
+        self.platforms.deposits_window[:] = 0.0
+        self.flows_today.clear()
+
+    def _initial_lending(self) -> None:
+        """Day 0: platforms lend out their funds; loans are seasoned so maturities are spread."""
+        start = self.loans.n
+        for _ in range(4):
+            capacity = self.borrowers.n_loans < self.config.borrowers.max_lenders
+            market.lend(self, np.flatnonzero(capacity))
+        rows = np.arange(start, self.loans.n)
+        rows = rows[~self.loans.fake[rows]]
+        term = np.maximum(self.loans.maturity[rows] - self.day, 1)
+        remaining = 1 + (self.rng.random(len(rows)) * term).astype(np.int64)
+        self.loans.maturity[rows] = self.day + remaining
+        self.loans.instalment[rows] = self.loans.principal[rows] / remaining
+        self.flows_today.clear()
+
+    # ------------------------------------------------------------------ the day
+    def step(self) -> None:
+        """Advance one day.
+
+        Order, and why:
+        1. Shocks and policies open the day, so their effect shows in today's data.
+        2. Borrowers repay, then default, then apply: repayments fund today's payouts, and a
+           defaulted borrower cannot borrow again the same day.
+        3. Investors decide from the start-of-day state (simultaneous decisions: no investor sees
+           another's choice of the same day): early redemptions, roll-overs, new positions.
+        4. Platforms take deposits before paying, so new inflows can pay old investors (exactly
+           what keeps a Ponzi scheme alive), then pay requests first come, first served.
+        5. Platforms lend only what is left above their cash buffer after paying.
+        6. Status, absconding, exits and pricing react to the day's flows; estates pay out.
+        7. Entrants arrive last, so they start trading tomorrow.
+        """
+        self.day += 1
+        self.flows_today = defaultdict(float)
+        self.window_col = self.day % self.platforms.deposits_window.shape[1]
+        self.platforms.deposits_window[:, self.window_col] = 0.0
+        self.platforms.payouts_window[:, self.window_col] = 0.0
+        self.discount_today = market.transfer_discount(self)
+        self._update_signals()
+
+        market.collect_repayments(self)
+        ctx = self._context()
+        defaulted, applicants = self._borrower_phase(ctx)
+        market.default_loans(self, defaulted)
+        self._draw_borrowers(defaulted)
+
+        decisions = self._investor_phase(ctx)
+        self._apply_investor_decisions(decisions)
+        market.pay_requests(self)
+
+        market.lend(self, applicants)
+        market.operating_costs(self)
+
+        platforms.update_status(self)
+        platforms.abscond(self)
+        platforms.orderly_exits(self)
+        platforms.update_pricing(self)
+        platforms.resolve(self)
+        platforms.enter(self)
+
+        self.investors.fear *= 0.5 ** (1.0 / self.config.investors.fear_half_life_days)
+        self.fire_sold_yesterday = self.flows_today["fire_sold"]
+        self.live_loans_yesterday = float(self.platforms.loans[: self.platforms.n].sum())
+        self.recorder.collect(self)
+        if self.check_invariants:
+            self.ledger.check(self)
+
+    # ------------------------------------------------------------------ inputs of rules
+    def market_rate(self) -> float:
+        """Mean promised rate of open platforms (the going rate entrants price against)."""
+        if self.platforms.n == 0:
+            return self.config.platforms.promised_rate_mean
+        open_ = self.platforms.open_mask()
+        if not open_.any():
+            return self.config.platforms.promised_rate_mean
+        return float(self.platforms.rate[: self.platforms.n][open_].mean())
+
+    def true_risk(self) -> np.ndarray:
+        """Each platform's true annual expected loss on claims: fake loans plus credit losses.
+
+        ``(fake_loans + sum(loan * pd * (1 - recovery))) / products``, capped at 1: what a
+        fully informed investor would expect to lose in a year.
+        """
+        plats, book, bor = self.platforms, self.loans, self.borrowers
+        n = plats.n
+        live = book.live()
+        real = live[~book.fake[live]]
+        expected = sum_by(book.platform[real], book.principal[real]
+                               * bor.true_pd[book.borrower[real]], n)
+        expected *= 1.0 - self.config.borrowers.default_recovery
+        return np.minimum((plats.fake_loans[:n] + expected) / np.maximum(plats.products[:n], 1.0),
+                          1.0)
+
+    def _update_signals(self) -> None:
+        """Persistent (AR(1)) noise in investors' signal of true risk; disclosure scales it."""
+        plats = self.platforms
+        n = plats.n
+        rho = np.exp(-1.0 / SIGNAL_PERSISTENCE_DAYS)
+        shock = self.rng.standard_normal(n)
+        plats.signal_noise[:n] = (rho * plats.signal_noise[:n]
+                                  + np.sqrt(1 - rho**2) * self.signal_noise_scale * shock)
+
+    def _context(self) -> StepContext:
+        ic = self.config.investors
+        plats = self.platforms
+        n = plats.n
+        signal = np.clip(self.true_risk() + plats.signal_noise[:n], 0.0, 1.0)
+        news = (plats.status[:n] == Status.DISTRESSED).astype(float) + self.news_extra[:n]
+        return StepContext(
+            day=self.day, signal=signal, news=news, rate=plats.rate[:n].copy(),
+            coverage=self.coverage[:n], operating=plats.operating_mask(), open=plats.open_mask(),
+            sector_multiplier=self.sector_multiplier, prior=ic.prior_failure_prob,
+            news_weight=ic.news_weight, delay_fear=ic.delay_fear,
+            liquidity_need=ic.liquidity_need_per_year, panic_max=ic.panic_redemption,
+            panic_threshold=ic.panic_threshold, loss_given_failure=ic.loss_given_failure,
+            outside_rate=self.outside_rate, sensitivity=ic.choice_sensitivity,
+            review_days=ic.review_days, min_ticket=MIN_TICKET,
+            max_lenders=self.config.borrowers.max_lenders,
+            apply_per_year=self.config.borrowers.apply_per_year)
+
+    # ------------------------------------------------------------------ borrowers
+    def _borrower_phase(self, ctx: StepContext) -> tuple[np.ndarray, np.ndarray]:
+        """Which borrowers default today and which apply for a loan."""
+        b = self.borrowers
+        u_default = self.rng.random(b.count)
+        u_apply = self.rng.random(b.count)
+        if self.engine == "object":
+            defaulted = np.array([a.index for a in self.borrower_agents
+                                  if a.defaults_today(ctx, u_default[a.index])], dtype=np.int64)
+            applying = np.array([a.index for a in self.borrower_agents
+                                 if a.applies_today(ctx, u_apply[a.index])], dtype=np.int64)
+        else:
+            multiplier = ctx.sector_multiplier[b.sector] * (1.0 + b.refinancing_stress)
+            defaulted = np.flatnonzero(u_default < rules.daily_default_prob(b.true_pd, multiplier))
+            applying = np.flatnonzero(rules.applies_for_loan(
+                u_apply, ctx.apply_per_year, b.n_loans < ctx.max_lenders))
+        return defaulted, np.setdiff1d(applying, defaulted, assume_unique=True)
+
+    # ------------------------------------------------------------------ investors
+    def _investor_phase(self, ctx: StepContext) -> InvestorDecisions:
+        """Draw the day's uniforms once, then let the chosen engine apply the rules."""
+        inv, rng = self.investors, self.rng
+        u_redeem = rng.random(inv.count * inv.slots)
+        if self.engine == "object":
+            redeem, maturing = [], []
+            for a in self.investor_agents:
+                redeem += a.redemption_requests(ctx, u_redeem)
+                maturing += a.maturing_positions(ctx)
+            redeem = np.array(redeem, dtype=np.int64)
+            maturing = np.array(maturing, dtype=np.int64)
+        else:
+            redeem = self._redemptions_array(ctx, u_redeem)
+            maturing = np.flatnonzero(inv.pos_maturity == ctx.day)
+            maturing = maturing[(inv.pos_request[maturing] < 0)
+                                & ctx.operating[inv.pos_platform[maturing]]]
+        u_roll = rng.random(len(maturing))
+        if self.engine == "object":
+            agents = self.investor_agents
+            roll = np.array([agents[s // inv.slots].rolls_over(ctx, s, u)
+                             for s, u in zip(maturing, u_roll, strict=True)], dtype=bool)
+        else:
+            roll = self._rollovers_array(ctx, maturing, u_roll)
+
+        u_review = rng.random(inv.count)
+        if self.engine == "object":
+            tickets = [(a.index, a.ticket(ctx, u_review[a.index])) for a in self.investor_agents]
+            choosers = np.array([i for i, t in tickets if t > 0], dtype=np.int64)
+            amounts = np.array([t for _, t in tickets if t > 0], dtype=float)
+        else:
+            choosers, amounts = self._tickets_array(ctx, u_review)
+        m = len(choosers)
+        considered = self._consideration_sets(rng.random((m, self.config.investors.consideration_set)))
+        u_choice, u_demand, u_term = rng.random(m), rng.random(m), rng.random(m)
+        if considered is None:
+            choice = np.full(m, -1)
+        elif self.engine == "object":
+            choice = np.array([self.investor_agents[i].choose_platform(ctx, considered[j], u_choice[j])
+                               for j, i in enumerate(choosers)], dtype=np.int64)
+        else:
+            choice = self._choices_array(ctx, choosers, considered, u_choice)
+        return InvestorDecisions(redeem, maturing, roll, choosers, amounts, choice, u_demand, u_term)
+
+    def _redemptions_array(self, ctx: StepContext, u: np.ndarray) -> np.ndarray:
+        """Array form of :meth:`Investor.redemption_requests`."""
+        inv = self.investors
+        cand = np.flatnonzero(inv.pos_demand & (inv.pos_request < 0))
+        cand = cand[ctx.operating[inv.pos_platform[cand]]]
+        i = cand // inv.slots
+        p = inv.pos_platform[cand]
+        fp = rules.perceived_failure_prob(
+            inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],
+            ctx.news_weight, inv.fear[i], inv.pos_delayed[cand], ctx.delay_fear)
+        prob = rules.early_redemption_prob(fp, inv.risk_tolerance[i], ctx.liquidity_need,
+                                           ctx.panic_max, ctx.panic_threshold)
+        return cand[u[cand] < prob]
+
+    def _rollovers_array(self, ctx: StepContext, maturing: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Array form of :meth:`Investor.rolls_over`."""
+        inv = self.investors
+        i = maturing // inv.slots
+        p = inv.pos_platform[maturing]
+        fp = rules.perceived_failure_prob(
+            inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],
+            ctx.news_weight, inv.fear[i], inv.pos_delayed[maturing], ctx.delay_fear)
+        y = rules.risk_adjusted_yield(ctx.rate[p], fp, ctx.loss_given_failure, ctx.coverage[p],
+                                      inv.risk_tolerance[i])
+        return ctx.open[p] & (u < rules.rollover_prob(y, ctx.outside_rate, ctx.sensitivity))
+
+    def _tickets_array(self, ctx: StepContext, u_review: np.ndarray):
+        """Array form of :meth:`Investor.ticket`: who opens a position today, and how much."""
+        inv = self.investors
+        k = inv.slots
+        rev = np.flatnonzero(rules.reviews_today(u_review, ctx.review_days))
+        platform = inv.pos_platform.reshape(-1, k)[rev]
+        principal = inv.pos_principal.reshape(-1, k)[rev]
+        empty = (platform == NO_PLATFORM).sum(axis=1)
+        invested = np.zeros(len(rev))
+        for j in range(k):  # column by column: the same summation order as the object form
+            invested = invested + principal[:, j]
+        cash = inv.cash[rev]
+        amount = rules.ticket_size(cash, cash + invested, inv.target_share[rev], invested, empty)
+        ok = (empty > 0) & (amount >= ctx.min_ticket)
+        return rev[ok], amount[ok]
+
+    def _consideration_sets(self, u: np.ndarray) -> np.ndarray | None:
+        """Platforms each chooser compares, drawn with replacement in proportion to visibility."""
+        plats = self.platforms
+        weight = np.where(plats.open_mask(), plats.visibility[: plats.n], 0.0)
+        total = weight.sum()
+        if total <= 0:
+            return None
+        cum = np.cumsum(weight)
+        return np.minimum(np.searchsorted(cum, u * total, side="right"), plats.n - 1)
+
+    def _choices_array(self, ctx: StepContext, choosers: np.ndarray, considered: np.ndarray,
+                       u: np.ndarray) -> np.ndarray:
+        """Array form of :meth:`Investor.choose_platform`."""
+        inv = self.investors
+        i = choosers[:, None]
+        fp = rules.perceived_failure_prob(
+            inv.literacy[i], ctx.signal[considered], ctx.prior, inv.attention[i],
+            ctx.news[considered], ctx.news_weight, inv.fear[i], False, ctx.delay_fear)
+        utilities = np.empty((len(choosers), considered.shape[1] + 1))
+        utilities[:, 0] = ctx.outside_rate
+        utilities[:, 1:] = rules.risk_adjusted_yield(
+            ctx.rate[considered], fp, ctx.loss_given_failure, ctx.coverage[considered],
+            inv.risk_tolerance[i])
+        pick = rules.choose_option(utilities, u, ctx.sensitivity)
+        rows = np.arange(len(choosers))
+        return np.where(pick == 0, -1, considered[rows, np.maximum(pick - 1, 0)])
+
+    def _apply_investor_decisions(self, d: InvestorDecisions) -> None:
+        """Book the day's investor decisions: interest, roll-overs, requests, new positions."""
+        inv, rng = self.investors, self.rng
+        menu = np.asarray(self.config.platforms.product_terms_days)
+        market.capitalise_interest(self, np.concatenate([d.redeem, d.maturing]))
+        rolled = d.maturing[d.roll]
+        if len(rolled):
+            terms = menu[rng.integers(0, len(menu), len(rolled))]
+            inv.pos_rate[rolled] = self.platforms.rate[inv.pos_platform[rolled]]
+            inv.pos_maturity[rolled] = self.day + terms
+        requests = rng.permutation(np.concatenate([d.redeem, d.maturing[~d.roll]]))
+        inv.pos_request[requests] = self.day
+        self.queue = np.concatenate([self.queue, requests])
+        self.flows_today["requests"] += float(inv.pos_principal[requests].sum())
+        chosen = d.choice >= 0
+        where = d.choice[chosen]
+        demand = d.u_demand[chosen] < self.platforms.demand_share[where]
+        terms = menu[(d.u_term[chosen] * len(menu)).astype(int)]
+        market.open_positions(self, d.choosers[chosen], where, d.amounts[chosen], demand, terms)
+
+    # ------------------------------------------------------------------ outputs
+    def log_event(self, kind: str, platform: int, **details) -> None:
+        """Record an event (entry, distress, failure, exit, ...) for the events log."""
+        name = self.platform_agents[platform].name if platform < len(self.platform_agents) else ""
+        self.events.append({"day": self.day, "event": kind, "platform": platform, "name": name,
+                            **details})
+
+    def investor(self, index: int) -> Investor:
+        """The Mesa agent of investor ``index`` (made on demand in large populations)."""
+        if self.investor_agents:
+            return self.investor_agents[index]
+        return Investor(self, index)
+
+    def timeseries(self) -> pd.DataFrame:
+        """Daily market series, one row per day from day 0."""
+        return self.recorder.timeseries()
+
+    def platform_table(self) -> pd.DataFrame:
+        """One row per platform ever created: type, status, balance sheet, failure cause."""
+        return metrics.platform_table(self)
+
+    def platform_daily(self) -> pd.DataFrame:
+        """Per-platform daily panel: status, claims, cash, rate, backlog."""
+        return self.recorder.platform_daily()
+
+    def events_table(self) -> pd.DataFrame:
+        """Events log: day, event, platform, cause and details."""
+        return metrics.events_table(self)
+
+    def summary(self) -> dict:
+        """End-of-run outcomes (MODEL.md, "Outcomes every run reports")."""
+        return metrics.summarize(self)
+
+    def run(self, days: int | None = None, progress=None) -> None:
+        """Step ``days`` days (default ``config.run.days``); ``progress(i)`` is called per day."""
+        for _ in range(self.config.run.days if days is None else days):
+            self.step()
+            if progress is not None:
+                progress(1)
+
+
+__all__ = ["NEVER", "P2PModel", "StepContext"]

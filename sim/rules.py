@@ -1,0 +1,134 @@
+"""Behaviour rules of investors and borrowers, as pure formulas.
+
+Each function works unchanged on numpy scalars (one agent: the object form in
+:mod:`sim.agents`) and on arrays (the whole population: the array form in :mod:`sim.model`), so
+both forms evaluate the very same arithmetic. Random draws are passed in, never drawn here.
+
+Units: probabilities are annual unless a name says ``daily``; rates are annual; money is yuan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DAYS_PER_YEAR = 365.0
+
+
+def logistic(x):
+    """The logistic function 1 / (1 + e^-x)."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def perceived_failure_prob(literacy, signal, prior, attention, news, news_weight, fear,
+                           delayed, delay_fear):
+    """An investor's perceived annual probability that a platform fails.
+
+    ``p = (1 - literacy) * prior + literacy * signal + news_weight * attention * news + fear
+    + delay_fear * delayed``, capped at 1.
+
+    * Literate investors weigh the (noisy) signal of the platform's true risk; the rest rely on a
+      flat prior [S0 §IV.C: low financial literacy].
+    * Public news (distress, failure nearby) reaches investors in proportion to their attention.
+    * ``fear`` is the investor's general fear (shocks and contagion channels add to it).
+    * A delayed payment at this platform is first-hand experience of withdrawal difficulty.
+
+    Args:
+        literacy: financial literacy in [0, 1].
+        signal: noisy signal of the platform's true annual failure probability.
+        prior: prior annual failure probability of any platform.
+        attention: attention to news in [0, 1].
+        news: public news intensity about the platform (1 = distress made public).
+        news_weight: annual failure probability added by news at full attention.
+        fear: general fear, annual failure probability.
+        delayed: 1 if this position has been paid late, else 0.
+        delay_fear: annual failure probability added by a late payment.
+    """
+    p = (1.0 - literacy) * prior + literacy * signal + news_weight * attention * news + fear
+    return np.minimum(p + delay_fear * delayed, 1.0)
+
+
+def risk_adjusted_yield(rate, failure_prob, loss_given_failure, coverage, risk_tolerance):
+    """Promised rate minus the perceived expected loss, weighted by risk aversion.
+
+    ``u = rate - (1.5 - risk_tolerance) * failure_prob * loss_given_failure * (1 - coverage)``.
+    Protection cover lowers the loss an investor expects if the platform fails (MODEL.md,
+    Investor; Diamond and Dybvig 1983: fully credible cover removes the motive to run).
+    """
+    aversion = 1.5 - risk_tolerance
+    return rate - aversion * failure_prob * loss_given_failure * (1.0 - coverage)
+
+
+def rollover_prob(yield_here, outside_rate, sensitivity):
+    """Probability of rolling a maturing product over rather than withdrawing.
+
+    Binary logit of the risk-adjusted yield against the outside option:
+    ``logistic(sensitivity * (yield_here - outside_rate))`` (McFadden 1974 discrete choice).
+    """
+    return logistic(sensitivity * (yield_here - outside_rate))
+
+
+def early_redemption_prob(failure_prob, risk_tolerance, liquidity_need_per_year, panic_max,
+                          panic_threshold):
+    """Daily probability that a demand position is redeemed early.
+
+    Ordinary liquidity needs arrive at ``liquidity_need_per_year``; on top, fear triggers panic:
+    ``panic_max * logistic((failure_prob - threshold) / 0.02)`` with
+    ``threshold = panic_threshold * (0.5 + risk_tolerance)``. This is the impatient/panicking
+    depositor of Diamond and Dybvig (1983): redemption is rational when others are expected to
+    run.
+    """
+    threshold = panic_threshold * (0.5 + risk_tolerance)
+    panic = panic_max * logistic((failure_prob - threshold) / 0.02)
+    return np.minimum(liquidity_need_per_year / DAYS_PER_YEAR + panic, 1.0)
+
+
+def reviews_today(u, review_days):
+    """An investor reviews idle cash on a given day with probability ``1 / review_days``."""
+    return u < 1.0 / review_days
+
+
+def ticket_size(cash, wealth, target_share, invested, empty_slots):
+    """Money put into one new position: the gap to the target P2P share, spread over free slots.
+
+    ``min(cash, max(0, target_share * wealth - invested) / empty_slots)``.
+    """
+    gap = np.maximum(target_share * wealth - invested, 0.0)
+    return np.minimum(cash, gap / np.maximum(empty_slots, 1))
+
+
+def choose_option(utilities, u, sensitivity):
+    """Multinomial logit choice: index of the option picked with uniform draw ``u``.
+
+    ``utilities`` has the options on its last axis; option probabilities are
+    ``exp(s * U_j) / sum_k exp(s * U_k)``. The pick is the first option whose cumulative weight
+    exceeds ``u`` times the total, so one uniform per chooser suffices.
+    """
+    scaled = sensitivity * (utilities - np.max(utilities, axis=-1, keepdims=True))
+    cum = np.cumsum(np.exp(scaled), axis=-1)
+    target = u * cum[..., -1]
+    return np.sum(cum <= target[..., None], axis=-1) if np.ndim(utilities) > 1 else int(
+        np.sum(cum <= target))
+
+
+def daily_default_prob(true_pd, multiplier):
+    """Daily default probability from an annual PD under a hazard multiplier.
+
+    Constant hazard ``h = -ln(1 - pd)`` per year, scaled by ``multiplier`` (credit shocks,
+    lost refinancing), gives ``1 - exp(-h * multiplier / 365)`` per day.
+    """
+    hazard = -np.log1p(-np.minimum(true_pd, 0.999999)) * multiplier
+    return 1.0 - np.exp(-hazard / DAYS_PER_YEAR)
+
+
+def applies_for_loan(u, apply_per_year, has_capacity):
+    """A borrower with spare capacity applies on a day with probability ``apply_per_year / 365``."""
+    return has_capacity & (u < apply_per_year / DAYS_PER_YEAR)
+
+
+def screened_pd(true_pd, reported_pd, screening):
+    """The default probability a platform's screening assigns to an applicant [S1 §2(2), S3].
+
+    ``screening * true_pd + (1 - screening) * reported_pd``: perfect screening sees through
+    inflated ("brushed") credit reports, none takes them at face value.
+    """
+    return screening * true_pd + (1.0 - screening) * reported_pd

@@ -1,0 +1,219 @@
+"""Population state as structures of arrays.
+
+All per-agent state lives here, in numpy arrays, so that each behaviour rule is an array operation
+over the population (MODEL.md, "Scale"). Mesa agents in :mod:`sim.agents` are views onto one index
+of these arrays.
+
+Units: money in yuan, rates annual, days as integer step numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+NO_PLATFORM = -1
+NEVER = np.iinfo(np.int32).max  # maturity day of on-demand positions
+
+
+class Status(IntEnum):
+    """Platform status path: ACTIVE -> DISTRESSED (public) -> FAILED, or one of the other exits."""
+
+    ACTIVE = 0
+    DISTRESSED = 1
+    FAILED = 2
+    ABSCONDED = 3
+    EXITED = 4
+    CLOSED = 5
+
+
+class Owner(IntEnum):
+    """Owner types [S0 §IV.A, S3]."""
+
+    HONEST = 0
+    PONZI = 1
+    FRAUD = 2
+
+
+OPEN_STATUSES = (Status.ACTIVE, Status.DISTRESSED)
+RESOLUTION_STATUSES = (Status.FAILED, Status.ABSCONDED)
+
+
+@dataclass
+class PlatformArrays:
+    """Platform balance sheets and behaviour state; the first ``n`` of ``capacity`` rows are used.
+
+    Balance sheet (yuan): ``cash + loans + fake_loans`` (assets) against ``products`` (investor
+    claims). Equity is the difference; ``capital`` is the registered capital paid in at entry.
+    """
+
+    capacity: int
+    n: int = 0
+
+    def __post_init__(self) -> None:
+        c = self.capacity
+        f8 = lambda: np.zeros(c, dtype=np.float64)  # noqa: E731
+        self.cash = f8()
+        self.loans = f8()  # real loans outstanding, principal
+        self.fake_loans = f8()  # Ponzi self-dealing "loans": never repay
+        self.products = f8()  # investor claims (principal incl. capitalised interest)
+        self.capital = f8()
+        self.rate = f8()  # promised investor rate, annual
+        self.spread = f8()  # borrower rate minus investor rate, annual
+        self.buffer_target = f8()  # target cash / products
+        self.demand_share = f8()
+        self.screening = f8()
+        self.visibility = f8()
+        self.backlog = f8()  # unpaid requested amounts, yuan
+        self.signal_noise = f8()  # persistent noise in investors' signal of true risk
+        self.deposits_window = np.zeros((c, 0))  # resized by the model: daily deposits
+        self.payouts_window = np.zeros((c, 0))
+        self.owner = np.zeros(c, dtype=np.int8)
+        self.status = np.full(c, Status.ACTIVE, dtype=np.int8)
+        self.winding_down = np.zeros(c, dtype=bool)
+        self.delay_days = np.zeros(c, dtype=np.int32)  # consecutive days with a backlog
+        self.distress_days = np.zeros(c, dtype=np.int32)
+        self.entry_day = np.zeros(c, dtype=np.int32)
+        self.exit_day = np.full(c, -1, dtype=np.int32)
+        self.next_payout_day = np.full(c, -1, dtype=np.int32)
+        self.in_resolution = np.zeros(c, dtype=bool)
+
+    def used(self) -> slice:
+        return slice(0, self.n)
+
+    def open_mask(self) -> np.ndarray:
+        """Platforms that take new money: active or distressed, and not winding down."""
+        s = self.status[: self.n]
+        return ((s == Status.ACTIVE) | (s == Status.DISTRESSED)) & ~self.winding_down[: self.n]
+
+    def operating_mask(self) -> np.ndarray:
+        """Platforms still paying investors (not failed, absconded or gone)."""
+        s = self.status[: self.n]
+        return (s == Status.ACTIVE) | (s == Status.DISTRESSED)
+
+    def equity(self) -> np.ndarray:
+        u = self.used()
+        return self.cash[u] + self.loans[u] + self.fake_loans[u] - self.products[u]
+
+    def true_equity(self) -> np.ndarray:
+        """Equity with fake loans valued at zero: what an auditor would find."""
+        u = self.used()
+        return self.cash[u] + self.loans[u] - self.products[u]
+
+
+@dataclass
+class InvestorArrays:
+    """Investors and their product positions.
+
+    Positions are a flat array of ``count * slots`` entries; entry ``s`` belongs to investor
+    ``s // slots``. An empty position has ``platform == NO_PLATFORM`` and zero principal.
+    """
+
+    count: int
+    slots: int
+
+    def __post_init__(self) -> None:
+        n, s = self.count, self.count * self.slots
+        self.cash = np.zeros(n)  # uninvested money (the outside option), yuan
+        self.initial_wealth = np.zeros(n)
+        self.target_share = np.zeros(n)  # target P2P share of wealth
+        self.literacy = np.zeros(n)
+        self.risk_tolerance = np.zeros(n)
+        self.attention = np.zeros(n)
+        self.fear = np.zeros(n)  # general fear, annual failure probability added everywhere
+        self.loss = np.zeros(n)  # cumulative written-off claims, yuan
+        self.pos_platform = np.full(s, -1, dtype=np.int32)
+        self.pos_principal = np.zeros(s)
+        self.pos_rate = np.zeros(s)
+        self.pos_start = np.zeros(s, dtype=np.int32)
+        self.pos_maturity = np.full(s, NEVER, dtype=np.int32)
+        self.pos_demand = np.zeros(s, dtype=bool)
+        self.pos_request = np.full(s, -1, dtype=np.int32)  # day of an unpaid request, or -1
+        self.pos_delayed = np.zeros(s, dtype=bool)  # this position has been paid late
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every investor array, for streaming benchmarks and snapshots."""
+        return {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
+
+
+@dataclass
+class BorrowerArrays:
+    """Borrowers: true and reported credit quality, sector and loan demand."""
+
+    count: int
+
+    def __post_init__(self) -> None:
+        b = self.count
+        self.true_pd = np.zeros(b)  # true annual default probability
+        self.reported_pd = np.zeros(b)  # what the borrower reports (may be inflated quality)
+        self.sector = np.zeros(b, dtype=np.int32)
+        self.loan_size = np.zeros(b)  # yuan per loan
+        self.n_loans = np.zeros(b, dtype=np.int32)
+        self.refinancing_stress = np.zeros(b)  # multiplier bump from lost refinancing (channels)
+
+
+class LoanBook:
+    """All loans in one set of arrays; rows are recycled when the book is compacted.
+
+    A loan amortises in equal daily principal instalments (a continuous stand-in for the
+    monthly instalments P2P loans used) and pays interest daily on the outstanding principal.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.n = 0
+        self._alloc(capacity)
+
+    def _alloc(self, capacity: int) -> None:
+        self.platform = np.full(capacity, -1, dtype=np.int32)
+        self.borrower = np.full(capacity, -1, dtype=np.int32)
+        self.principal = np.zeros(capacity)
+        self.rate = np.zeros(capacity)  # borrower rate, annual
+        self.instalment = np.zeros(capacity)  # principal repaid per day
+        self.maturity = np.zeros(capacity, dtype=np.int32)
+        self.fake = np.zeros(capacity, dtype=bool)
+        self.active = np.zeros(capacity, dtype=bool)
+
+    def _fields(self) -> tuple[str, ...]:
+        return ("platform", "borrower", "principal", "rate", "instalment", "maturity", "fake",
+                "active")
+
+    def live(self) -> np.ndarray:
+        """Indices of live loans."""
+        return np.flatnonzero(self.active[: self.n])
+
+    def add(self, platform, borrower, principal, rate, term, day, fake) -> np.ndarray:
+        """Append loans (arrays of equal length); returns their row indices."""
+        k = len(principal)
+        if self.n + k > len(self.principal):
+            self._compact(extra=k)
+        rows = np.arange(self.n, self.n + k)
+        self.platform[rows] = platform
+        self.borrower[rows] = borrower
+        self.principal[rows] = principal
+        self.rate[rows] = rate
+        self.instalment[rows] = principal / term
+        self.maturity[rows] = day + term
+        self.fake[rows] = fake
+        self.active[rows] = True
+        self.n += k
+        return rows
+
+    def _compact(self, extra: int) -> None:
+        keep = self.live()
+        needed = len(keep) + extra
+        capacity = len(self.principal)
+        while capacity < 2 * needed:
+            capacity *= 2
+        old = {f: getattr(self, f)[keep].copy() for f in self._fields()}
+        self._alloc(capacity)
+        for f, values in old.items():
+            getattr(self, f)[: len(keep)] = values
+        self.n = len(keep)
+
+
+def sum_by(index: np.ndarray, values, n: int) -> np.ndarray:
+    """Sum ``values`` by ``index`` into a float array of length ``n`` (a typed ``bincount``)."""
+    out = np.bincount(index, weights=values, minlength=n)
+    return out.astype(np.float64, copy=False)[:n]
