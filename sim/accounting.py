@@ -74,7 +74,12 @@ class Ledger:
 
     def book(self, category: str, platforms, amounts) -> None:
         """Book ``amounts`` under ``category`` for ``platforms`` (scalars or arrays)."""
-        np.add.at(self.flows[category], platforms, amounts)
+        flow = self.flows[category]
+        if np.ndim(platforms) == 0:
+            flow[platforms] += amounts
+        else:
+            flow += np.bincount(platforms, weights=np.broadcast_to(amounts, np.shape(platforms)),
+                                minlength=len(flow))
 
     def book_total(self, category: str, platform: int, amount: float) -> None:
         self.flows[category][platform] += amount

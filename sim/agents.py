@@ -108,23 +108,21 @@ class Investor(mesa.Agent):
             inv.literacy[i], ctx.signal[platform], ctx.prior, inv.attention[i],
             ctx.news[platform], ctx.news_weight, inv.fear[i], delayed, ctx.delay_fear)
 
-    def redemption_requests(self, ctx: StepContext, u: np.ndarray) -> list[int]:
-        """Demand positions this investor redeems early today (``rules.early_redemption_prob``)."""
+    def redemption_candidates(self, ctx: StepContext) -> list[int]:
+        """Demand positions that could be redeemed today: held, not yet requested, still paying."""
         inv = self.model.investors
-        out = []
-        for s in self.slot_range:
-            p = inv.pos_platform[s]
-            if p == NO_PLATFORM or not inv.pos_demand[s] or inv.pos_request[s] >= 0:
-                continue
-            if not ctx.operating[p]:
-                continue
-            fp = self._failure_prob(ctx, p, inv.pos_delayed[s])
-            prob = rules.early_redemption_prob(
-                fp, inv.risk_tolerance[self.index], ctx.liquidity_need, ctx.panic_max,
-                ctx.panic_threshold)
-            if u[s] < prob:
-                out.append(s)
-        return out
+        return [s for s in self.slot_range
+                if inv.pos_demand[s] and inv.pos_request[s] < 0
+                and ctx.operating[inv.pos_platform[s]]]
+
+    def redeems_early(self, ctx: StepContext, slot: int, u: float) -> bool:
+        """Redeem a demand position early today (``rules.early_redemption_prob``)."""
+        inv = self.model.investors
+        fp = self._failure_prob(ctx, inv.pos_platform[slot], inv.pos_delayed[slot])
+        prob = rules.early_redemption_prob(fp, inv.risk_tolerance[self.index],
+                                           ctx.liquidity_need, ctx.panic_max,
+                                           ctx.panic_threshold)
+        return bool(u < prob)
 
     def maturing_positions(self, ctx: StepContext) -> list[int]:
         """Term positions that mature today at a platform still paying."""

@@ -252,6 +252,23 @@ class ResolutionConfig(Section):
     max_days: Days = Field(540, description="Resolution closes after this many days; the rest is lost.")
 
 
+class ShockConfig(Section):
+    """A scheduled shock: it starts on day ``start`` and lasts ``duration`` days."""
+
+    type: Literal["rumour", "liquidity"] = Field(
+        description="'rumour': public news about a platform (or all) without any change in "
+        "fundamentals; 'liquidity': investors' ordinary redemption need is multiplied by "
+        "(1 + size) (Diamond-Dybvig impatient types).")
+    start: Days = Field(description="Day the shock fires.")
+    duration: Days = Field(1, description="Days it lasts.")
+    size: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        description="Rumour: news intensity (1 = as strong as public distress). Liquidity: "
+        "extra redemption need as a multiple of the normal rate.")
+    platform: str | None = Field(
+        None, description="Name of the platform hit (custom name or P0000-style id); "
+        "omit for the whole market.")
+
+
 class Scenario(Section):
     """A complete scenario file."""
 
@@ -263,6 +280,7 @@ class Scenario(Section):
     investors: InvestorConfig = Field(default_factory=InvestorConfig)
     borrowers: BorrowerConfig = Field(default_factory=BorrowerConfig)
     resolution: ResolutionConfig = Field(default_factory=ResolutionConfig)
+    shocks: list[ShockConfig] = Field(default_factory=list, description="Scheduled shocks.")
 
 
 class ScenarioError(Exception):

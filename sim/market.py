@@ -40,7 +40,7 @@ def capitalise_interest(model: P2PModel, slots: np.ndarray) -> None:
     inv.pos_principal[slots] += interest
     inv.pos_start[slots] = model.day
     p = inv.pos_platform[slots]
-    np.add.at(plats.products, p, interest)
+    plats.products[: plats.n] += sum_by(p, interest, plats.n)
     model.ledger.book("interest_capitalised", p, interest)
 
 
@@ -63,11 +63,12 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
     inv.pos_maturity[slots] = np.where(demand, NEVER, model.day + terms)
     inv.pos_request[slots] = -1
     inv.pos_delayed[slots] = False
-    np.add.at(plats.cash, platforms, amounts)
-    np.add.at(plats.products, platforms, amounts)
+    by_platform = sum_by(platforms, amounts, plats.n)
+    plats.cash[: plats.n] += by_platform
+    plats.products[: plats.n] += by_platform
     model.ledger.book("deposits", platforms, amounts)
     model.flows_today["deposits"] += amounts.sum()
-    np.add.at(plats.deposits_window[:, model.window_col], platforms, amounts)
+    plats.deposits_window[: plats.n, model.window_col] += by_platform
 
 
 def clear_slots(model: P2PModel, slots: np.ndarray) -> None:
@@ -79,6 +80,23 @@ def clear_slots(model: P2PModel, slots: np.ndarray) -> None:
     inv.pos_demand[slots] = False
     inv.pos_request[slots] = -1
     inv.pos_delayed[slots] = False
+
+
+def mark_delayed(model: P2PModel, waiting: np.ndarray) -> None:
+    """Remember a late payment on the waiting position and its owner's other positions there.
+
+    First-hand experience of withdrawal difficulty colours how the investor sees that platform
+    (``rules.perceived_failure_prob``: ``delay_fear``) for every position it holds there.
+    """
+    if len(waiting) == 0:
+        return
+    inv = model.investors
+    k = inv.slots
+    owners = waiting // k
+    siblings = owners[:, None] * k + np.arange(k)
+    same = inv.pos_platform[siblings] == inv.pos_platform[waiting][:, None]
+    inv.pos_delayed[siblings[same]] = True
+    model.platforms.delay_seen[inv.pos_platform[waiting]] = True
 
 
 def transfer_discount(model: P2PModel) -> float:
@@ -159,7 +177,7 @@ def pay_requests(model: P2PModel) -> None:
     paid_by_platform = sum_by(p, pay, n)
     inv.pos_principal[q] -= pay
     inv.pos_principal[q[paid_full]] = 0.0
-    np.add.at(inv.cash, q // inv.slots, pay)
+    np.add.at(inv.cash, q // inv.slots, pay)  # few entries: add.at beats a full-length bincount
     plats.cash[:n] -= paid_by_platform
     plats.products[:n] -= paid_by_platform
     model.ledger.book("payouts", np.arange(n), paid_by_platform)
@@ -167,7 +185,7 @@ def pay_requests(model: P2PModel) -> None:
     plats.payouts_window[:n, model.window_col] += paid_by_platform
     clear_slots(model, q[paid_full])
     waiting = q[~paid_full]
-    inv.pos_delayed[waiting] = True
+    mark_delayed(model, waiting)
     plats.backlog[:n] = sum_by(p[~paid_full], inv.pos_principal[waiting], n)
     # Keep arrival order for the requests still waiting.
     model.queue = queue[np.isin(queue, waiting, assume_unique=True)]

@@ -79,6 +79,7 @@ class PlatformArrays:
         self.exit_day = np.full(c, -1, dtype=np.int32)
         self.next_payout_day = np.full(c, -1, dtype=np.int32)
         self.in_resolution = np.zeros(c, dtype=bool)
+        self.delay_seen = np.zeros(c, dtype=bool)  # some holder has been paid late here
 
     def used(self) -> slice:
         return slice(0, self.n)
@@ -129,9 +130,9 @@ class InvestorArrays:
         self.pos_rate = np.zeros(s)
         self.pos_start = np.zeros(s, dtype=np.int32)
         self.pos_maturity = np.full(s, NEVER, dtype=np.int32)
-        self.pos_demand = np.zeros(s, dtype=bool)
+        self.pos_demand = np.zeros(s, dtype=bool)  # redeemable on demand and not yet requested
         self.pos_request = np.full(s, -1, dtype=np.int32)  # day of an unpaid request, or -1
-        self.pos_delayed = np.zeros(s, dtype=bool)  # this position has been paid late
+        self.pos_delayed = np.zeros(s, dtype=bool)  # its owner was paid late at this platform
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Every investor array, for streaming benchmarks and snapshots."""
