@@ -88,8 +88,8 @@ class PlatformConfig(Section):
         3e6, description="Median registered capital, yuan (lognormal). The simulated market is a "
         "sample: about 1,000 investors per platform, so balance sheets are scaled down alike.")
     capital_sigma: Annotated[float, Field(ge=0.0)] = Field(1.0, description="Log-sd of capital.")
-    share_ponzi: Share = Field(0.03, description="Share of Ponzi owners at reference capital.")
-    share_fraud: Share = Field(0.03, description="Share of fraudulent owners at reference capital.")
+    share_ponzi: Share = Field(0.02, description="Share of Ponzi owners at reference capital.")
+    share_fraud: Share = Field(0.02, description="Share of fraudulent owners at reference capital.")
     fraud_capital_elasticity: Annotated[float, Field(ge=0.0)] = Field(
         0.5,
         description="Fraud-prone shares scale with (capital_median / capital)^elasticity: "
@@ -102,7 +102,7 @@ class PlatformConfig(Section):
     rate_step: Rate = Field(
         0.0005, description="Largest daily change of the promised rate, annual rate per day."
     )
-    ponzi_rate_premium: Rate = Field(0.04, description="Extra promised rate of Ponzi/fraud owners.")
+    ponzi_rate_premium: Rate = Field(0.02, description="Extra promised rate of Ponzi/fraud owners.")
     borrower_spread: Rate = Field(
         0.07, description="Borrower rate minus promised investor rate (platform margin), annual."
     )
@@ -138,7 +138,7 @@ class PlatformConfig(Section):
         0.25, description="A platform fails when unpaid requests exceed this share of liabilities."
     )
     abscond_horizon_days: Days = Field(
-        365, description="Horizon over which a fraudulent owner values carrying on, days."
+        730, description="Horizon over which a fraudulent owner values carrying on, days."
     )
     abscond_min_cash: Money = Field(2e5, description="Cash below which absconding is not worth it.")
     exit_equity_share: Share = Field(
