@@ -51,7 +51,7 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
         return
     inv, plats = model.investors, model.platforms
     k = inv.slots
-    free = inv.pos_platform.reshape(-1, k)[investors] == NO_PLATFORM
+    free = np.take(inv.pos_platform.reshape(-1, k), investors, axis=0) == NO_PLATFORM
     slots = investors * k + np.argmax(free, axis=1)
     assert free.any(axis=1).all(), "open_positions needs a free slot per investor"
     inv.cash[investors] -= amounts

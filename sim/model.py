@@ -340,8 +340,15 @@ class P2PModel(mesa.Model):
             applying = np.array([a.index for a in self.borrower_agents
                                  if a.applies_today(ctx, u_apply[a.index])], dtype=np.int64)
         else:
-            multiplier = ctx.sector_multiplier[b.sector] * (1.0 + b.refinancing_stress)
-            defaulted = np.flatnonzero(u_default < rules.daily_default_prob(b.true_pd, multiplier))
+            # Exact thinning: only borrowers whose draw lies under the population-wide bound
+            # on the daily default probability need the full rule.
+            bound = rules.daily_default_prob(
+                b.true_pd.max(initial=0.0),
+                ctx.sector_multiplier.max() * (1.0 + b.refinancing_stress.max(initial=0.0)))
+            maybe = np.flatnonzero(u_default < bound * (1.0 + 1e-9) + 1e-15)
+            multiplier = ctx.sector_multiplier[b.sector[maybe]] * (1.0 + b.refinancing_stress[maybe])
+            defaulted = maybe[u_default[maybe] < rules.daily_default_prob(b.true_pd[maybe],
+                                                                         multiplier)]
             applying = np.flatnonzero(rules.applies_for_loan(
                 u_apply, ctx.apply_per_year, b.n_loans < ctx.max_lenders))
         return defaulted, np.setdiff1d(applying, defaulted, assume_unique=True)
@@ -407,14 +414,17 @@ class P2PModel(mesa.Model):
         exactly those of the rule applied everywhere, at a fraction of the cost in calm times.
         """
         inv = self.investors
-        p = inv.pos_platform[cand]
         bound = rules.early_redemption_prob(
             np.maximum(ctx.prior, ctx.signal) + ctx.news_weight * np.maximum(ctx.news, 0.0)
             + (inv.fear.max() if inv.count else 0.0)
             + ctx.delay_fear * self.platforms.delay_seen[: self.platforms.n],
             0.0, ctx.liquidity_need, ctx.panic_max, ctx.panic_threshold)
-        maybe = u < bound[p] * (1.0 + 1e-9) + 1e-12
-        cand, p, u = cand[maybe], p[maybe], u[maybe]
+        bound = bound * (1.0 + 1e-9) + 1e-12  # never below the rule, whatever the rounding
+        keep = np.flatnonzero(u < bound.max(initial=0.0))  # scalar test first: no gather
+        cand, u = cand[keep], u[keep]
+        p = inv.pos_platform[cand]
+        keep = u < bound[p]
+        cand, p, u = cand[keep], p[keep], u[keep]
         i = cand // inv.slots
         fp = rules.perceived_failure_prob(
             inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],
@@ -441,8 +451,8 @@ class P2PModel(mesa.Model):
         k = inv.slots
         rev = np.flatnonzero(rules.reviews_today(u_review, ctx.review_days))
         rev = rev[inv.cash[rev] >= ctx.min_ticket]  # cheap pre-filter: the ticket is at most cash
-        platform = inv.pos_platform.reshape(-1, k)[rev]
-        principal = inv.pos_principal.reshape(-1, k)[rev]
+        platform = np.take(inv.pos_platform.reshape(-1, k), rev, axis=0)
+        principal = np.take(inv.pos_principal.reshape(-1, k), rev, axis=0)
         empty = (platform == NO_PLATFORM).sum(axis=1)
         invested = np.zeros(len(rev))
         for j in range(k):  # column by column: the same summation order as the object form
