@@ -133,6 +133,9 @@ class P2PModel(mesa.Model):
         self.discount_today = config.market.transfer_discount
 
         self._init_platforms()
+        for shock in config.shocks:  # fail early, with a user-facing message, on a bad target
+            if shock.platform is not None:
+                shocks.platform_index(self, shock.platform)
         self._init_investors()
         self._init_borrowers()
         self._initial_allocation()

@@ -10,18 +10,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.config import ScenarioError
+
 if TYPE_CHECKING:
     from sim.config import ShockConfig
     from sim.model import P2PModel
 
 
 def platform_index(model: P2PModel, name: str) -> int:
-    """Index of the platform with this name; raises ``ValueError`` listing known names."""
+    """Index of the platform with this name; raises ``ScenarioError`` listing known names."""
     for agent in model.platform_agents:
         if agent.name == name:
             return agent.index
     known = ", ".join(a.name for a in model.platform_agents[:20])
-    raise ValueError(f"shock names unknown platform {name!r}; known: {known}, ...")
+    raise ScenarioError(f"field 'shocks.platform' = {name!r} names no platform; "
+                        f"use a custom platform name or an id such as {known.split(', ')[0]} "
+                        f"(known: {known}, ...)")
 
 
 def _targets(model: P2PModel, shock: ShockConfig) -> np.ndarray | slice:
