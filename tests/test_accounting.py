@@ -1,6 +1,12 @@
-"""Money is conserved: every yuan is booked, on random scenarios, and the check can fail."""
+"""Money is conserved: every yuan is booked, on random scenarios, and the check can fail.
+
+``run.check_invariants = True`` makes :meth:`sim.accounting.Ledger.check` run after day 0 and
+after every step; it raises :class:`sim.accounting.AccountingError` on the first gap.
+"""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -10,65 +16,176 @@ from hypothesis import strategies as st
 from sim import P2PModel
 from sim.accounting import AccountingError
 from sim.config import ShockConfig
-from tests.conftest import tiny_scenario
+from tests.helpers import calm_scenario, live_real_loans, model_of, set_cash, small_scenario
+
+share = st.floats(0.0, 1.0)
 
 scenarios = st.fixed_dictionaries({
-    "seed": st.integers(0, 10_000),
+    "seed": st.integers(0, 2**31 - 1),
     "days": st.integers(5, 40),
-    "platforms": st.integers(1, 12),
-    "investors": st.integers(20, 500),
-    "borrowers": st.integers(5, 150),
-    "demand_share": st.floats(0.0, 1.0),
-    "buffer": st.floats(0.0, 0.3),
-    "ponzi": st.floats(0.0, 0.4),
-    "fraud": st.floats(0.0, 0.4),
-    "liquidity": st.floats(0.0, 20.0),
-    "pd_mean": st.floats(0.01, 0.4),
-    "entry": st.floats(0.0, 60.0),
-    "slots": st.integers(1, 6),
-    "rumour_day": st.integers(1, 30),
+    "platforms": st.fixed_dictionaries({
+        "count": st.integers(1, 10),
+        "capital_median": st.floats(2e4, 2e6),
+        "demand_share": share,
+        "cash_buffer_target": st.floats(0.0, 0.5),
+        "share_ponzi": st.floats(0.0, 0.45),
+        "share_fraud": st.floats(0.0, 0.45),
+        "promised_rate_mean": st.floats(0.06, 0.2),
+        "entry_per_year": st.floats(0.0, 60.0),
+        "screening_mean": share,
+        "fail_backlog_share": st.floats(0.05, 0.5),
+        "max_distress_days": st.integers(1, 30),
+        "exit_equity_share": st.floats(0.0, 0.5),
+        "funding_window_days": st.integers(1, 30),
+        "product_terms_days": st.lists(st.integers(1, 120), min_size=1, max_size=3),
+    }),
+    "investors": st.fixed_dictionaries({
+        "count": st.integers(10, 400),
+        "max_holdings": st.integers(1, 6),
+        "initial_fill": share,
+        "liquidity_need_per_year": st.floats(0.0, 30.0),
+        "review_days": st.floats(1.0, 40.0),
+        "literacy_mean": share,
+    }),
+    "borrowers": st.fixed_dictionaries({
+        "count": st.integers(1, 120),
+        "pd_mean": st.floats(0.0, 0.5),
+        "max_lenders": st.integers(1, 4),
+        "default_recovery": share,
+    }),
+    "market": st.fixed_dictionaries({
+        "outside_rate": st.floats(0.0, 0.15),
+        "daily_sale_limit": st.floats(0.0, 0.2),
+        "fire_sale_impact": st.floats(0.0, 20.0),
+    }),
+    "resolution": st.fixed_dictionaries({
+        "collection_rate": share,
+        "payout_interval_days": st.integers(1, 10),
+        "max_days": st.integers(1, 20),
+    }),
+    "shock": st.one_of(st.none(), st.builds(
+        dict, type=st.sampled_from(["rumour", "liquidity"]), start=st.integers(1, 30),
+        duration=st.integers(1, 10), size=st.floats(0.0, 5.0))),
 })
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def build(p: dict):
+    sc = small_scenario(**{k: p[k] for k in ("platforms", "investors", "borrowers", "market",
+                                             "resolution")})
+    sc.run.days = p["days"]
+    sc.run.seed = p["seed"]
+    sc.shocks = [ShockConfig(**p["shock"])] if p["shock"] else []
+    return sc
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(scenarios)
-def test_money_is_conserved_every_day(p):
-    config = tiny_scenario(
-        platforms={"count": p["platforms"], "demand_share": p["demand_share"],
-                   "cash_buffer_target": p["buffer"], "share_ponzi": p["ponzi"],
-                   "share_fraud": p["fraud"], "entry_per_year": p["entry"]},
-        investors={"count": p["investors"], "liquidity_need_per_year": p["liquidity"],
-                   "max_holdings": p["slots"]},
-        borrowers={"count": p["borrowers"], "pd_mean": p["pd_mean"]},
-        resolution={"payout_interval_days": 7, "max_days": 20},
-    )
-    config.run.days = p["days"]
-    config.shocks = [ShockConfig(type="rumour", start=p["rumour_day"], duration=5, size=2.0)]
-    model = P2PModel(config, seed=p["seed"], check_invariants=True)
-    model.run()  # Ledger.check runs every day and raises on any gap
+def test_money_is_conserved_every_day_on_random_scenarios(p):
+    model = P2PModel(build(p), check_invariants=True)
+    model.run()  # Ledger.check runs every day and raises AccountingError on any gap
+    assert model.day == p["days"]
 
 
+def test_money_is_conserved_through_runs_fraud_failures_and_resolution():
+    """A turbulent market: every kind of failure, estates paid out and closed."""
+    sc = small_scenario(
+        platforms={"demand_share": 0.7, "cash_buffer_target": 0.02, "share_ponzi": 0.25,
+                   "share_fraud": 0.25, "entry_per_year": 40.0, "funding_window_days": 10},
+        investors={"liquidity_need_per_year": 8.0}, borrowers={"pd_mean": 0.15},
+        resolution={"payout_interval_days": 5, "max_days": 15}, run={"days": 60, "seed": 2})
+    sc.shocks = [ShockConfig(type="rumour", start=10, duration=5, size=1.5)]
+    model = model_of(sc, 60)  # checked every day
+    events = Counter(e["event"] for e in model.events)
+    causes = Counter(f["cause"] for f in model.failures)
+    assert events["resolved"] > 0 and events["entry"] > 0
+    assert causes["run"] > 0 and causes["insolvency"] > 0 and causes["absconding"] > 0
+    assert model.ledger.total("claims_written_off") > 0
+    assert model.investors.loss.sum() == pytest.approx(model.ledger.total("claims_written_off"))
+
+
+def test_money_is_conserved_through_orderly_exits():
+    sc = calm_scenario(platforms={"exit_equity_share": 0.9, "funding_window_days": 5,
+                                  "product_terms_days": [10], "demand_share": 0.0,
+                                  "cash_buffer_target": 0.7})
+    model = model_of(sc, 40)
+    assert sum(e["event"] == "exit" for e in model.events) > 0
+    assert model.ledger.total("loans_sold_at_exit") > 0
+    assert model.ledger.total("equity_withdrawn") > 0
+
+
+def test_the_object_engine_conserves_money_too():
+    sc = small_scenario(platforms={"share_ponzi": 0.3, "share_fraud": 0.3, "demand_share": 0.6},
+                        investors={"count": 150, "liquidity_need_per_year": 10.0},
+                        borrowers={"count": 40}, run={"days": 25})
+    model_of(sc, 25, engine="object")
+
+
+# --------------------------------------------------------------------------- the check can fail
 @pytest.fixture
 def model():
-    m = P2PModel(tiny_scenario(), check_invariants=True)
-    m.run(5)
-    return m
+    return model_of(small_scenario(platforms={"share_ponzi": 0.5}), 5)
 
 
-def test_unbooked_cash_is_caught(model):
-    model.platforms.cash[0] += 1_000.0
-    with pytest.raises(AccountingError, match="platform cash"):
+def test_a_consistent_model_passes(model):
+    model.ledger.check(model)
+
+
+def test_a_rounding_sized_gap_is_tolerated(model):
+    model.platforms.cash[0] += 1e-6
+    model.ledger.check(model)
+
+
+def _ponzi(model) -> int:
+    fake = np.flatnonzero(model.platforms.fake_loans[: model.platforms.n] > 0)
+    assert len(fake), "precondition: a Ponzi platform with fake loans"
+    return int(fake[0])
+
+
+INJECTIONS = {
+    "unbooked platform cash": (lambda m: m.platforms.cash.__setitem__(
+        0, m.platforms.cash[0] + 1_000.0), "platform cash"),
+    "dropped position principal": (lambda m: m.investors.pos_principal.__setitem__(
+        np.flatnonzero(m.investors.pos_platform >= 0)[0],
+        0.0), "positions vs product liabilities"),
+    "money printed for an investor": (lambda m: m.investors.cash.__setitem__(
+        3, m.investors.cash[3] + 50.0), "investor cash"),
+    "loan repaid on one side only": (lambda m: m.loans.principal.__setitem__(
+        live_real_loans(m)[0], m.loans.principal[live_real_loans(m)[0]] * 0.5),
+        "loans vs loan book"),
+    "platform loan book edited": (lambda m: m.platforms.loans.__setitem__(
+        1, m.platforms.loans[1] - 10.0), "platform loan book"),
+    "fake loan vanished": (lambda m: m.platforms.fake_loans.__setitem__(
+        _ponzi(m), 0.0), "platform fake loans"),
+    "claims edited": (lambda m: m.platforms.products.__setitem__(
+        2, m.platforms.products[2] + 100.0), "platform product liabilities"),
+    "money parked in an empty slot": (lambda m: m.investors.pos_principal.__setitem__(
+        np.flatnonzero(m.investors.pos_platform < 0)[0], 5.0), "empty positions"),
+    "unbooked loss": (lambda m: m.investors.loss.__setitem__(0, 10.0), "investor losses"),
+    "stolen cash returned": (lambda m: setattr(m.ledger, "stolen", m.ledger.stolen + 1e4),
+                             "system cash|stolen"),
+    "negative cash, booked": (lambda m: set_cash(m, 0, -500.0), "negative cash"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INJECTIONS))
+def test_an_injected_bug_is_caught(model, name):
+    inject, message = INJECTIONS[name]
+    inject(model)
+    with pytest.raises(AccountingError, match=message):
         model.ledger.check(model)
 
 
-def test_claim_on_one_side_only_is_caught(model):
-    held = np.flatnonzero(model.investors.pos_platform >= 0)[0]
-    model.investors.pos_principal[held] -= 500.0
-    with pytest.raises(AccountingError, match="positions vs product liabilities"):
-        model.ledger.check(model)
+def test_an_injected_bug_stops_a_checked_run():
+    model = model_of(calm_scenario(), 2)
+    model.platforms.cash[1] += 1_000.0
+    with pytest.raises(AccountingError, match="day 3: platform cash"):
+        model.step()
 
 
-def test_money_printed_for_investors_is_caught(model):
-    model.investors.cash[3] += 50.0
-    with pytest.raises(AccountingError, match="investor cash"):
+def test_an_unchecked_run_does_not_check():
+    model = model_of(calm_scenario(run={"check_invariants": False}), 2)
+    model.platforms.cash[1] += 1_000.0
+    model.step()
+    with pytest.raises(AccountingError):
         model.ledger.check(model)

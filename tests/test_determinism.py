@@ -1,43 +1,107 @@
-"""The same scenario and seed give bit-identical results, in this process and in another."""
+"""The same scenario and seed give bit-identical results, in this process and in a fresh one;
+a different seed gives different results."""
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim import P2PModel
-from tests.conftest import tiny_scenario
+from sim.config import ShockConfig
+from sim.runner import run_scenario
+from tests.helpers import small_scenario
 
-CONFIG = tiny_scenario(platforms={"share_fraud": 0.2, "demand_share": 0.5})
+ROOT = Path(__file__).resolve().parent.parent
 
 
-def fingerprint(model: P2PModel) -> str:
-    h = hashlib.sha256()
-    for frame in (model.timeseries(), model.platform_table(), model.events_table()):
+def config():
+    """Turbulent enough that every table has content: fraud, runs, a rumour, entry."""
+    sc = small_scenario(platforms={"share_fraud": 0.2, "share_ponzi": 0.1, "demand_share": 0.6,
+                                   "cash_buffer_target": 0.03, "entry_per_year": 30.0},
+                        investors={"liquidity_need_per_year": 6.0},
+                        resolution={"payout_interval_days": 5, "max_days": 10},
+                        run={"days": 30, "check_invariants": False})
+    sc.shocks = [ShockConfig(type="rumour", start=8, duration=4, size=1.0)]
+    return sc
+
+
+def tables(model: P2PModel) -> dict[str, pd.DataFrame]:
+    return {"timeseries": model.timeseries(), "platforms": model.platform_table(),
+            "events": model.events_table(), "platform_daily": model.platform_daily()}
+
+
+def fingerprint(model: P2PModel) -> dict[str, str]:
+    """SHA-256 of each output table (parquet bytes and pandas hash) and of the agent arrays."""
+    out = {}
+    for name, frame in tables(model).items():
+        buf = io.BytesIO()
+        frame.to_parquet(buf, index=False)
+        h = hashlib.sha256(buf.getvalue())
         h.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-    h.update(model.investors.pos_principal.tobytes())
-    return h.hexdigest()
+        out[name] = h.hexdigest()
+    h = hashlib.sha256()
+    for field, values in sorted(model.investors.arrays().items()):
+        h.update(field.encode() + np.ascontiguousarray(values).tobytes())
+    n = model.platforms.n
+    for field in ("cash", "loans", "fake_loans", "products", "rate", "status", "owner"):
+        h.update(getattr(model.platforms, field)[:n].tobytes())
+    out["arrays"] = h.hexdigest()
+    return out
 
 
-def run(seed: int) -> str:
-    model = P2PModel(CONFIG, seed=seed)
+def run(seed: int) -> P2PModel:
+    model = P2PModel(config(), seed=seed)
     model.run()
-    return fingerprint(model)
+    return model
+
+
+def test_the_scenario_has_content():
+    model = run(11)
+    events = set(model.events_table()["event"])
+    assert {"entry", "distress", "failure"} <= events
+    assert model.timeseries()["payouts"].sum() > 0
 
 
 def test_same_seed_same_results_in_process():
-    assert run(11) == run(11)
+    a, b = run(11), run(11)
+    for name, frame in tables(a).items():
+        pd.testing.assert_frame_equal(frame, tables(b)[name], check_exact=True, obj=name)
+    assert fingerprint(a) == fingerprint(b)
+
+
+def test_the_seed_in_the_scenario_equals_the_seed_argument():
+    sc = config()
+    sc.run.seed = 11
+    model = P2PModel(sc)
+    model.run()
+    assert fingerprint(model) == fingerprint(run(11))
 
 
 def test_different_seed_different_results():
-    assert run(11) != run(12)
+    a, b = fingerprint(run(11)), fingerprint(run(12))
+    assert a["timeseries"] != b["timeseries"]
+    assert a["platforms"] != b["platforms"]
+    assert a["events"] != b["events"]
+    assert a["arrays"] != b["arrays"]
+
+
+def test_the_runner_gives_the_same_tables_as_the_model():
+    result = run_scenario(config(), seed=11, progress=False)
+    model = run(11)
+    pd.testing.assert_frame_equal(result.timeseries, model.timeseries(), check_exact=True)
+    pd.testing.assert_frame_equal(result.events, model.events_table(), check_exact=True)
 
 
 def test_same_seed_same_results_in_a_fresh_process():
-    code = ("from tests.test_determinism import run; print(run(11))")
+    code = ("import json; from tests.test_determinism import run, fingerprint; "
+            "print(json.dumps(fingerprint(run(11))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=120)
-    assert out.stdout.strip() == run(11)
+                         check=True, timeout=120, cwd=ROOT)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == fingerprint(run(11))
