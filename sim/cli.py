@@ -1,64 +1,107 @@
-"""The ``p2psim`` command: run, validate, schema, bench.
+"""The ``p2psim`` command: run, validate, schema and bench.
 
-Errors in scenario files are printed as one ``error:`` line and exit with code 2, never with a
-traceback.
+A bad scenario file, ``--set`` override or ``--out`` target prints one ``error:`` message on
+stderr and exits with code 2 (like an argparse usage error), never with a traceback. Ctrl-C exits
+with 130. This is the only module that prints; files are written by :mod:`sim.results`.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import numbers
 import sys
-from pathlib import Path
 
 from sim.config import ScenarioError, json_schema, load_scenario
 
 DEFAULT_SCENARIO = "scenarios/baseline.toml"
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-# (summary key, label, kind): kind says how to format the value.
+# The outcomes a user reads first, in order: (summary key, label, format). Formats: "int" count
+# or day, "yuan" money with thousands separators, "pct" share shown in %, "rate" annual rate in %.
 SUMMARY_ROWS = [
     ("days", "days simulated", "int"),
     ("platforms_ever", "platforms (ever)", "int"),
     ("platforms_open_end", "platforms open at end", "int"),
-    ("failures", "failures and absconds", "int"),
+    ("failures", "failures (incl. absconding)", "int"),
     ("failures_run", "  caused by a run", "int"),
     ("failures_insolvency", "  caused by insolvency", "int"),
-    ("failures_absconding", "  absconded", "int"),
+    ("failures_absconding", "  owner absconded", "int"),
+    ("failures_regulatory_closure", "  closed by regulator", "int"),
     ("failures_orderly_exit", "orderly exits", "int"),
     ("first_failure_day", "first failure (day)", "int"),
     ("cascade_size", "failures after the first", "int"),
     ("investor_losses", "investor losses (yuan)", "yuan"),
     ("investor_loss_share", "  share of money invested", "pct"),
+    ("protection_payouts", "  paid back by protection (yuan)", "yuan"),
+    ("investor_losses_net", "  net of protection (yuan)", "yuan"),
     ("investors_with_loss", "investors who lost money", "int"),
     ("investors_with_loss_share", "  share of investors", "pct"),
     ("credit_supplied", "credit supplied (yuan)", "yuan"),
+    ("borrower_interest_paid", "borrower interest paid (yuan)", "yuan"),
     ("loan_defaults", "loan defaults (yuan)", "yuan"),
     ("stolen", "stolen or diverted (yuan)", "yuan"),
-    ("peak_daily_outflow", "peak daily outflow (yuan)", "yuan"),
+    ("peak_daily_outflow", "peak daily payouts (yuan/day)", "yuan"),
     ("peak_unpaid_backlog", "peak unpaid backlog (yuan)", "yuan"),
-    ("mean_promised_rate_end", "mean promised rate at end", "pct"),
+    ("final_investor_claims", "investor claims at end (yuan)", "yuan"),
+    ("mean_promised_rate_end", "mean promised rate at end", "rate"),
 ]
 
 
+
+
+class UsageError(Exception):
+    """A user mistake outside the scenario (e.g. a bad ``--out``); printed like a ScenarioError."""
+
+
+# ----------------------------------------------------------------------------- formatting
 def format_value(value, kind: str) -> str:
+    """One summary value as text: ``1,234,567`` yuan, ``12.34%`` shares and rates."""
     if value is None:
-        return "-"
+        return "none"
+    number = float(value)
+    if math.isnan(number):
+        return "n/a"
     if kind == "int":
-        return f"{int(value):,}"
+        return f"{int(number):,}"
     if kind == "pct":
-        return f"{100 * float(value):.2f}%"
-    return f"{float(value):,.0f}"
+        return f"{100 * number:.2f}%"
+    if kind == "rate":
+        return f"{100 * number:.2f}% a year"
+    return f"{number:,.0f}"
+
+
+def _guess_kind(key: str, value) -> str:
+    """Format for an outcome the table does not list yet, so new outcomes still show."""
+    if key.endswith("_share"):
+        return "pct"
+    if "rate" in key:
+        return "rate"
+    if "day" in key or isinstance(value, numbers.Integral):
+        return "int"
+    return "yuan"
 
 
 def summary_table(summary: dict) -> str:
-    """Aligned two-column table of the outcomes a user looks at first."""
-    width = max(len(label) for _, label, _ in SUMMARY_ROWS)
-    lines = [f"{'outcome':<{width}}  value", f"{'-' * width}  {'-' * 16}"]
-    for key, label, kind in SUMMARY_ROWS:
-        lines.append(f"{label:<{width}}  {format_value(summary.get(key), kind):>16}")
+    """Plain aligned two-column table (outcome, value) of a run's summary."""
+    known = {key for key, _, _ in SUMMARY_ROWS}
+    rows = [(label, format_value(summary[key], kind))
+            for key, label, kind in SUMMARY_ROWS if key in summary]
+    for key in sorted(set(summary) - known):
+        value = summary[key]
+        if value is None or isinstance(value, numbers.Real):  # skip lists, strings, tables
+            rows.append((key.replace("_", " "), format_value(value, _guess_kind(key, value))))
+    label_width = max(len("outcome"), *(len(label) for label, _ in rows))
+    value_width = max(len("value"), *(len(text) for _, text in rows))
+    lines = [f"{'outcome':<{label_width}}  {'value':>{value_width}}",
+             f"{'-' * label_width}  {'-' * value_width}"]
+    lines += [f"{label:<{label_width}}  {text:>{value_width}}" for label, text in rows]
     return "\n".join(lines)
 
 
-def _overrides(args) -> list[str]:
+# ----------------------------------------------------------------------------- commands
+def _overrides(args: argparse.Namespace) -> list[str]:
+    """``--set`` values plus the shortcut flags, as overrides validated with the file."""
     sets = list(args.set or [])
     if getattr(args, "steps", None) is not None:
         sets.append(f"run.days={args.steps}")
@@ -69,81 +112,133 @@ def _overrides(args) -> list[str]:
     return sets
 
 
-def cmd_run(args) -> int:
-    from sim.results import write_run
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario, write its folder, print the summary table and the folder path."""
+    # Imported here so validate/schema and bad-input errors do not pay for matplotlib.
+    from sim import results
     from sim.runner import run_scenario
 
     scenario = load_scenario(args.scenario, _overrides(args))
-    result = run_scenario(scenario, progress=not args.no_progress)
-    folder = write_run(result, Path(args.out) if args.out else None)
-    print(f"{scenario.name}: {scenario.run.days} days, seed {result.seed}, "
+    try:
+        if args.out:  # refuse a bad target before a run that may take minutes, not after it
+            results.check_out_dir(args.out)
+        try:
+            result = run_scenario(scenario, progress=not args.no_progress)
+        except ScenarioError as err:  # found while setting up the model: say which file
+            raise ScenarioError(f"{args.scenario}: {err}") from None
+        folder = results.write_run(result, args.out)
+    except results.OutputError as err:
+        raise UsageError(str(err)) from None
+    print(f"{scenario.name}: {result.days:,} days, seed {result.seed}, "
           f"{result.elapsed_seconds:.1f} s")
+    print()
     print(summary_table(result.summary))
+    print()
     print(f"results: {folder}")
-    return 0
+    return EXIT_OK
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check a scenario file (and overrides) without running it."""
     s = load_scenario(args.scenario, _overrides(args))
-    print(f"OK: {s.name} ({s.run.days} days, {s.platforms.count + len(s.platforms.custom)} "
-          f"platforms, {s.investors.count:,} investors, {s.borrowers.count:,} borrowers, "
-          f"{len(s.shocks)} shocks)")
-    return 0
+    platforms = s.platforms.count + len(s.platforms.custom)
+    shocks = f", {len(s.shocks)} shocks" if s.shocks else ""
+    print(f"OK: {s.name} ({s.run.days} days, {platforms} platforms, {s.investors.count} "
+          f"investors, {s.borrowers.count} borrowers{shocks})")
+    return EXIT_OK
 
 
-def cmd_schema(args) -> int:
+def cmd_schema(args: argparse.Namespace) -> int:
+    """Print the scenario JSON Schema, or write it to ``--out``."""
     text = json_schema()
     if args.out:
-        Path(args.out).write_text(text)
-        print(f"wrote {args.out}")
+        from sim import results
+
+        try:
+            print(f"wrote {results.write_text(args.out, text)}")
+        except results.OutputError as err:
+            raise UsageError(str(err)) from None
     else:
-        print(text, end="")
-    return 0
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_bench(argv: list[str]) -> int:
+    """Hand the arguments to :func:`sim.bench.main`, which parses its own flags."""
+    from sim import bench  # lazy: the benchmark pulls in timing helpers nobody else needs
+
+    return int(bench.main(argv) or 0)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="p2psim", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    """The argument parser (``bench`` is listed here but dispatched before parsing)."""
+    parser = argparse.ArgumentParser(
+        prog="p2psim", description="Agent-based stress simulator of a P2P lending market.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="run a scenario and write a results folder")
-    run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO)
-    run.add_argument("--seed", type=int, help="override run.seed")
-    run.add_argument("--steps", type=int, help="override run.days (one step is one day)")
-    run.add_argument("--out", help="results folder (default runs/<name>-seed<N>-<time>)")
+    run = sub.add_parser("run", help="run a scenario and write a results folder",
+                         description="Run a scenario and write a results folder.")
+    run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
+                     help=f"TOML scenario file (default {DEFAULT_SCENARIO})")
+    run.add_argument("--seed", type=int, metavar="N", help="override run.seed")
+    run.add_argument("--steps", type=int, metavar="N",
+                     help="override run.days (one step is one day)")
+    run.add_argument("--out", metavar="DIR",
+                     help="results folder (default runs/<name>-seed<N>-<UTC time>); an earlier "
+                          "run folder there is replaced")
     run.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="override a scenario field, e.g. investors.count=5000")
-    run.add_argument("--check", action="store_true", help="check money conservation every day")
+                     help="override a scenario field, e.g. --set investors.count=5000 "
+                          "(repeatable)")
+    run.add_argument("--check", action="store_true",
+                     help="check money conservation every day (slower)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.set_defaults(func=cmd_run)
 
-    val = sub.add_parser("validate", help="check a scenario file without running it")
-    val.add_argument("scenario")
-    val.add_argument("--set", action="append", metavar="KEY=VALUE")
+    val = sub.add_parser("validate", help="check a scenario file without running it",
+                         description="Check a scenario file without running it.")
+    val.add_argument("scenario", help="TOML scenario file")
+    val.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a scenario field (repeatable)")
     val.set_defaults(func=cmd_validate)
 
-    schema = sub.add_parser("schema", help="print the scenario JSON Schema")
-    schema.add_argument("--out", help="write it to this file")
+    schema = sub.add_parser("schema", help="print the scenario JSON Schema",
+                            description="Print the scenario JSON Schema (for editors).")
+    schema.add_argument("--out", metavar="FILE", help="write it to FILE instead")
     schema.set_defaults(func=cmd_schema)
 
-    sub.add_parser("bench", help="benchmark the engines (see p2psim bench --help)")
+    sub.add_parser("bench", help="benchmark the engines (p2psim bench --help for options)",
+                   add_help=False)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["bench"]:  # bench parses its own flags
-        from sim import bench
-
-        return bench.main(argv[1:])
+def _dispatch(argv: list[str]) -> int:
+    if argv[:1] == ["bench"]:  # bench parses its own flags, which this parser does not know
+        return cmd_bench(argv[1:])
     args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``p2psim`` command; returns the exit code.
+
+    Args:
+        argv: arguments without the program name (default ``sys.argv[1:]``).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        return args.func(args)
-    except ScenarioError as err:
+        return _dispatch(argv)
+    except (ScenarioError, UsageError) as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
-        print("interrupted: no results were written", file=sys.stderr)
-        return 130
+        print("\ninterrupted: no results folder was written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # e.g. `p2psim schema | head`: the reader left, nothing to report
+        sys.stderr.close()
+        return EXIT_OK
+    except OSError as err:  # disk full, permission denied: the user can act on it
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -1,93 +1,218 @@
-"""PNG plots of a run's main series (matplotlib, Agg backend; figures are always closed)."""
+"""PNG charts of a run's daily market series.
+
+Figures are built as :class:`matplotlib.figure.Figure` objects, never through ``pyplot``: nothing
+is registered in pyplot's global figure list and the process-wide backend is left alone, so
+importing this module in a notebook changes nothing and no figure can leak. Saving a bare Figure
+renders with the Agg (PNG) canvas.
+
+Conventions: x is the simulated day; money is in yuan, scaled to thousand/million/billion yuan to
+keep tick labels short (the axis label says which); rates are annual, shown in %. Scheduled shocks
+are shaded grey on every chart. Day 0 is the initial state, so daily flows start at day 1.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
     from sim.runner import RunResult
 
+# Status colours: healthy green, distress amber, the bad exits red/purple, quiet exits grey.
 STATUS_COLOURS = {
     "active": "#4c9f70", "distressed": "#f2b134", "failed": "#d1495b",
     "absconded": "#6a4c93", "exited": "#8d99ae", "closed": "#2b2d42",
 }
-YUAN_M = 1e6
+DEPOSIT_COLOUR, PAYOUT_COLOUR, BACKLOG_COLOUR = "#2a9d8f", "#d1495b", "#f2b134"
+ROLLING_DAYS = 7
+DPI = 110
 
 
-def _save(fig, path: Path) -> None:
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def money_scale(values: pd.Series | np.ndarray) -> tuple[float, str]:
+    """Divisor and unit label that keep the largest absolute value between 1 and 1,000."""
+    finite = np.abs(np.asarray(values, dtype=float))
+    top = float(np.nanmax(finite)) if finite.size and np.isfinite(finite).any() else 0.0
+    for divisor, unit in ((1e9, "billion yuan"), (1e6, "million yuan"), (1e3, "thousand yuan")):
+        if top >= divisor:
+            return divisor, unit
+    return 1.0, "yuan"
 
 
-def plot_status(ts: pd.DataFrame, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    cols = [f"platforms_{s}" for s in STATUS_COLOURS]
-    ax.stackplot(ts["day"], *[ts[c] for c in cols], labels=list(STATUS_COLOURS),
-                 colors=list(STATUS_COLOURS.values()), alpha=0.9)
-    ax.set(title="Platforms by status", xlabel="day", ylabel="platforms")
-    ax.legend(loc="upper left", ncols=3, fontsize=8)
-    ax.margins(x=0)
-    _save(fig, path)
+def _subtitle(result: RunResult) -> str:
+    return f"scenario {result.scenario.name}, seed {result.seed}, {result.days:,} days"
 
 
-def plot_flows(ts: pd.DataFrame, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.plot(ts["day"], ts["deposits"] / YUAN_M, lw=0.8, label="deposits", color="#4c9f70")
-    ax.plot(ts["day"], ts["payouts"] / YUAN_M, lw=0.8, label="payouts", color="#d1495b")
-    net = (ts["net_flow"] / YUAN_M).rolling(7, min_periods=1).mean()
-    ax.plot(ts["day"], net, lw=1.6, label="net flow (7-day mean)", color="black")
-    ax.fill_between(ts["day"], 0, ts["unpaid_backlog"] / YUAN_M, color="#f2b134", alpha=0.5,
-                    label="unpaid backlog")
-    ax.axhline(0, color="grey", lw=0.5)
-    ax.set(title="Daily flows between investors and platforms", xlabel="day",
-           ylabel="million yuan per day (backlog: million yuan)")
-    ax.legend(fontsize=8)
-    ax.margins(x=0)
-    _save(fig, path)
+def _shade_shocks(result: RunResult, axes: list[Axes], on_top: bool) -> bool:
+    """Grey spans over the days each scheduled shock is active; True if any was drawn.
+
+    Behind lines (so they keep their colour), but on top of filled areas, which would hide them.
+    """
+    shocks = [s for s in result.scenario.shocks if s.start <= result.days]
+    for ax in axes:
+        for shock in shocks:
+            ax.axvspan(shock.start, shock.start + shock.duration, color="grey",
+                       alpha=0.3 if on_top else 0.18, lw=0, zorder=3 if on_top else 0)
+    return bool(shocks)
 
 
-def plot_balance_sheet(ts: pd.DataFrame, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    for col, label, colour in [
-        ("investor_claims", "investor claims (products)", "#1d3557"),
-        ("loans_outstanding", "loans outstanding", "#457b9d"),
-        ("platform_cash", "platform cash", "#a8dadc"),
-        ("investor_losses", "investor losses (cumulative)", "#d1495b"),
-        ("stolen", "stolen / diverted (cumulative)", "#6a4c93"),
-    ]:
-        ax.plot(ts["day"], ts[col] / YUAN_M, label=label, color=colour)
-    ax.set(title="Market balance sheet", xlabel="day", ylabel="million yuan")
-    ax.legend(fontsize=8)
-    ax.margins(x=0)
-    _save(fig, path)
+def _finish(fig: Figure, result: RunResult, title: str, axes: list[Axes], path: Path,
+            shocks_on_top: bool = False) -> None:
+    """Shared layout: title and subtitle, x limits, shock shading, grid; then save."""
+    fig.suptitle(f"{title}\n{_subtitle(result)}", fontsize=11)
+    shaded = _shade_shocks(result, axes, shocks_on_top)
+    for ax in axes:
+        ax.set_xlim(0, max(result.days, 1))
+        ax.grid(True, color="#dddddd", lw=0.6)
+        ax.set_axisbelow(True)
+    axes[-1].set_xlabel("day" + ("  (grey: scheduled shock)" if shaded else ""))
+    fig.savefig(path, dpi=DPI)
 
 
-def plot_rates(ts: pd.DataFrame, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(9, 4))
-    ax.plot(ts["day"], 100 * ts["mean_promised_rate"], label="mean promised rate (open platforms)")
-    ax.plot(ts["day"], 100 * ts["outside_rate"], label="outside option", ls="--")
-    ax.plot(ts["day"], 100 * ts["transfer_discount"], label="debt-transfer discount", ls=":")
-    ax.set(title="Rates", xlabel="day", ylabel="% (annual; discount: % of principal)")
-    ax.legend(fontsize=8)
-    ax.margins(x=0)
-    _save(fig, path)
+def _flows_only(ts: pd.DataFrame) -> pd.DataFrame:
+    """Rows of simulated days: day 0 is the initial state and carries no flows."""
+    return ts[ts["day"] >= 1]
+
+
+def plot_status(result: RunResult, path: Path) -> None:
+    """Stacked area of platform counts by status (exits accumulate at the top)."""
+    ts = result.timeseries
+    fig = Figure(figsize=(10, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    statuses = [c.removeprefix("platforms_") for c in ts.columns if c.startswith("platforms_")]
+    colours = [STATUS_COLOURS.get(s, "#bbbbbb") for s in statuses]
+    ax.stackplot(ts["day"], *[ts[f"platforms_{s}"] for s in statuses], labels=statuses,
+                 colors=colours, alpha=0.95, lw=0)
+    ax.set_ylabel("platforms (count)")
+    ax.set_ylim(0, None)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False,
+              title="status", reverse=True)
+    _finish(fig, result, "Platforms by status", [ax], path, shocks_on_top=True)
+
+
+def plot_flows(result: RunResult, path: Path) -> None:
+    """Deposits and payouts, net flow, and the unpaid backlog, per day."""
+    ts = _flows_only(result.timeseries)
+    fig = Figure(figsize=(10, 8), layout="constrained")
+    top, mid, low = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.5])
+    day = ts["day"]
+
+    scale, unit = money_scale(pd.concat([ts["deposits"], ts["payouts"]]))
+    for col, label, colour in (("deposits", "deposits", DEPOSIT_COLOUR),
+                               ("payouts", "payouts (incl. estate payouts)", PAYOUT_COLOUR)):
+        daily = ts[col] / scale
+        top.plot(day, daily, color=colour, lw=0.7, alpha=0.45)
+        top.plot(day, daily.rolling(ROLLING_DAYS, min_periods=1).mean(), color=colour, lw=1.8,
+                 label=f"{label}, {ROLLING_DAYS}-day mean (thin: daily)")
+    top.set_ylabel(f"{unit} per day")
+    top.set_ylim(0, None)
+    top.legend(fontsize=8, loc="upper right")
+
+    scale, unit = money_scale(ts["net_flow"])
+    net = ts["net_flow"] / scale
+    mid.bar(day, net, width=1.0, color=np.where(net >= 0, DEPOSIT_COLOUR, PAYOUT_COLOUR),
+            alpha=0.35, lw=0)
+    mid.plot(day, net.rolling(ROLLING_DAYS, min_periods=1).mean(), color="black", lw=1.6,
+             label=f"net flow (deposits - payouts excl. estate payouts), {ROLLING_DAYS}-day mean "
+                   "(bars: daily)")
+    mid.axhline(0, color="grey", lw=0.8)
+    mid.set_ylabel(f"{unit} per day")
+    mid.legend(fontsize=8, loc="upper right")
+
+    scale, unit = money_scale(ts["unpaid_backlog"])
+    low.fill_between(day, 0, ts["unpaid_backlog"] / scale, color=BACKLOG_COLOUR, alpha=0.7,
+                     lw=0, label="unpaid redemption backlog (end of day)")
+    low.set_ylabel(unit)
+    low.set_ylim(0, None)
+    low.legend(fontsize=8, loc="upper right")
+    _finish(fig, result, "Daily flows between investors and platforms", [top, mid, low], path)
+
+
+def plot_balance_sheet(result: RunResult, path: Path) -> None:
+    """Market stocks (claims, loans, cash) above cumulative losses and theft."""
+    ts = result.timeseries
+    fig = Figure(figsize=(10, 7), layout="constrained")
+    top, low = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+
+    stocks = (("investor_claims", "investor claims (products outstanding)", "#1d3557"),
+              ("loans_outstanding", "loans outstanding", "#457b9d"),
+              ("platform_cash", "platform cash", "#8ecae6"))
+    scale, unit = money_scale(pd.concat([ts[c] for c, _, _ in stocks]))
+    for col, label, colour in stocks:
+        top.plot(ts["day"], ts[col] / scale, label=label, color=colour, lw=1.8)
+    top.set_ylabel(unit)
+    top.set_ylim(0, None)
+    top.set_title("Stocks at the end of each day", fontsize=10, loc="left")
+    top.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+
+    losses = (("investor_losses", "investor losses (claims written off)", "#d1495b"),
+              ("stolen", "stolen or diverted by owners", "#6a4c93"))
+    scale, unit = money_scale(pd.concat([ts[c] for c, _, _ in losses]))
+    for col, label, colour in losses:
+        low.plot(ts["day"], ts[col] / scale, label=label, color=colour, lw=1.8)
+    if not (ts["investor_losses"].any() or ts["stolen"].any()):
+        low.set_ylim(0, 1)  # not matplotlib's +-0.05 "yuan" around an all-zero line
+        low.text(0.5, 0.5, "no investor losses and nothing stolen in this run",
+                 transform=low.transAxes, ha="center", va="center", color="grey")
+    else:
+        low.set_ylim(0, None)
+    low.set_ylabel(unit)
+    low.set_title("Cumulative since day 0", fontsize=10, loc="left")
+    low.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    _finish(fig, result, "Market balance sheet", [top, low], path)
+
+
+def plot_rates(result: RunResult, path: Path) -> None:
+    """Mean promised rate against the outside option; the debt-transfer discount below."""
+    ts = result.timeseries
+    fig = Figure(figsize=(10, 6), layout="constrained")
+    top, low = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1.5])
+
+    promised, outside = 100 * ts["mean_promised_rate"], 100 * ts["outside_rate"]
+    top.plot(ts["day"], promised, color="#1d3557", lw=1.8,
+             label="mean promised rate (open platforms, weighted by claims)")
+    top.plot(ts["day"], outside, color="#e76f51", lw=1.6, ls="--",
+             label="outside option (bank deposit / money market)")
+    top.fill_between(ts["day"], outside, promised, where=promised >= outside, color="#1d3557",
+                     alpha=0.08, lw=0, label="premium over the outside option")
+    top.set_ylabel("% a year")
+    top.set_ylim(0, None)
+    top.legend(fontsize=8, loc="lower right")
+
+    low.plot(ts["day"], 100 * ts["transfer_discount"], color="#6a4c93", lw=1.6,
+             label="debt-transfer discount (secondary loan market)")
+    low.set_ylabel("% of principal")
+    low.set_ylim(0, None)
+    low.legend(fontsize=8, loc="upper right")
+    _finish(fig, result, "Rates", [top, low], path)
+
+
+PLOTS: dict[str, Callable[[RunResult, Path], None]] = {
+    "platforms_by_status.png": plot_status,
+    "flows.png": plot_flows,
+    "balance_sheet.png": plot_balance_sheet,
+    "rates.png": plot_rates,
+}
 
 
 def plot_run(result: RunResult, folder: Path) -> list[Path]:
-    """Write the run's PNGs into ``folder``; returns their paths."""
-    ts = result.timeseries
-    plots = {"platforms_by_status.png": plot_status, "flows.png": plot_flows,
-             "balance_sheet.png": plot_balance_sheet, "rates.png": plot_rates}
+    """Write every chart of :data:`PLOTS` into ``folder``.
+
+    Args:
+        result: the run.
+        folder: an existing folder (the run's staging folder when called from
+            :func:`sim.results.write_run`).
+
+    Returns:
+        The PNG paths, in :data:`PLOTS` order.
+    """
     paths = []
-    for name, fn in plots.items():
-        fn(ts, folder / name)
-        paths.append(folder / name)
+    for name, plot in PLOTS.items():
+        plot(result, Path(folder) / name)
+        paths.append(Path(folder) / name)
     return paths

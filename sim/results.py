@@ -1,21 +1,32 @@
-"""Writing a run to disk: the only module that writes files.
+"""Writing runs to disk: the only module in p2psim that writes files.
 
-A run folder is built in a temporary sibling folder and renamed into place in one step, with
-``manifest.json`` written last, so an interrupted run never leaves a folder that looks complete.
+A run folder is all or nothing. It is built in a hidden staging folder next to the target (same
+filesystem, so the final rename is atomic), ``manifest.json`` is written last, and only then is
+the staging folder renamed into place. An error or Ctrl-C at any point before that removes the
+staging folder, so a folder holding ``manifest.json`` is always complete and a half-written one
+is never visible under the target name.
+
+Replacing an existing run folder (explicit ``--out``) moves the old folder aside, renames the new
+one in and only then deletes the old one; if the swap fails the old folder is put back.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import matplotlib
 import mesa
 import numpy as np
 import pandas as pd
@@ -24,75 +35,223 @@ import sim
 from sim import plots
 from sim.runner import RunResult
 
+DEFAULT_ROOT = Path("runs")
+MANIFEST = "manifest.json"
 
-def _jsonable(value):
+
+class OutputError(Exception):
+    """The results cannot go where they were asked to; the message is meant for the user."""
+
+
+# ----------------------------------------------------------------------------- helpers
+def _plain(value):
+    """``value`` as plain JSON: numpy scalars unwrapped, NaN and infinities as null.
+
+    ``json`` would otherwise write ``NaN``, which is not JSON and breaks other readers.
+    """
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
     if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value)}")
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
-def _dump_json(obj, path: Path) -> None:
-    path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=_jsonable) + "\n")
+def _json_text(obj) -> str:
+    return json.dumps(_plain(obj), indent=2, sort_keys=True, allow_nan=False) + "\n"
 
 
-def default_folder(result: RunResult, root: Path = Path("runs")) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return root / f"{result.scenario.name}-seed{result.seed}-{stamp}"
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
-def manifest(result: RunResult) -> dict:
-    config = result.scenario.model_dump(mode="json")
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+def scenario_sha256(result: RunResult) -> str:
+    """Fingerprint of the scenario as run (canonical JSON), to tell runs of equal inputs apart."""
+    canonical = json.dumps(result.scenario.model_dump(mode="json"), sort_keys=True,
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _umask_mode(mode: int) -> int:
+    """``mode`` as the umask would leave it; mkdtemp/mkstemp create private (0700/0600) paths."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
+
+
+# ----------------------------------------------------------------------------- where
+def default_folder(result: RunResult, root: Path = DEFAULT_ROOT) -> Path:
+    """``runs/<scenario name>-seed<seed>-<UTC time>``, made unique if that already exists.
+
+    The name is reduced to letters, digits, ``.``, ``_`` and ``-`` so any scenario name makes a
+    valid folder name.
+    """
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", result.scenario.name).strip("._") or "run"
+    stamp = _utc_now().strftime("%Y%m%dT%H%M%SZ")
+    base = Path(root) / f"{name}-seed{result.seed}-{stamp}"
+    folder, n = base, 1
+    while folder.exists():  # two runs in the same second: never touch the earlier one
+        n += 1
+        folder = base.with_name(f"{base.name}-{n}")
+    return folder
+
+
+def check_out_dir(folder: str | Path) -> Path:
+    """Check that a run may be written to ``folder``; call it before a long run.
+
+    Allowed: a path that does not exist, an empty folder, or an earlier run folder (it has a
+    ``manifest.json``), which will be replaced. Anything else is refused, so a mistyped ``--out``
+    (``.``, a home folder, a source tree) can never be deleted.
+
+    Returns:
+        The absolute target path.
+
+    Raises:
+        OutputError: the target is a file, or a non-empty folder that is not a run folder.
+    """
+    folder = Path(folder).expanduser().absolute()
+    if not folder.exists():
+        if folder.parent.exists() and not folder.parent.is_dir():
+            raise OutputError(f"--out {folder}: {folder.parent} is a file, not a folder")
+        return folder
+    if not folder.is_dir():
+        raise OutputError(f"--out {folder}: exists and is a file, not a run folder")
+    if any(folder.iterdir()) and not (folder / MANIFEST).is_file():
+        raise OutputError(f"--out {folder}: folder exists, is not empty and is not a p2psim run "
+                          f"folder (no {MANIFEST}); refusing to replace it. Choose a new path.")
+    return folder
+
+
+# ----------------------------------------------------------------------------- what
+def manifest(result: RunResult, files: dict[str, str]) -> dict:
+    """Provenance of a run: inputs, versions, machine, time and a checksum of every file.
+
+    Args:
+        result: the run.
+        files: file name -> sha256 of every other file in the folder.
+    """
     return {
-        "scenario": config,
-        "scenario_sha256": digest,
-        "seed": result.seed,
-        "days": result.scenario.run.days,
-        "elapsed_seconds": round(result.elapsed_seconds, 3),
-        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scenario": result.scenario.model_dump(mode="json"),
+        "scenario_sha256": scenario_sha256(result),
+        "seed": int(result.seed),
+        "days": int(result.days),
+        "elapsed_seconds": round(float(result.elapsed_seconds), 3),
+        "created_utc": _utc_now().isoformat(timespec="seconds"),
         "versions": {
-            "p2psim": sim.__version__, "python": sys.version.split()[0],
-            "numpy": np.__version__, "pandas": pd.__version__, "mesa": mesa.__version__,
+            "p2psim": sim.__version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "pandas": pd.__version__,
+            "mesa": mesa.__version__,
+            "matplotlib": matplotlib.__version__,
         },
         "platform": platform.platform(),
-        "files": sorted(["timeseries.parquet", "timeseries.csv", "platforms.parquet",
-                         "platforms.csv", "platform_daily.parquet", "events.parquet",
-                         "events.csv", "summary.json"]),
+        "command": sys.argv,
+        "files": files,
     }
 
 
-def _write_contents(result: RunResult, folder: Path) -> None:
+def write_tables(result: RunResult, folder: Path) -> None:
+    """Tables as Parquet (exact, typed) and CSV (for spreadsheets); summary as JSON."""
     result.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
     result.timeseries.to_csv(folder / "timeseries.csv", index=False)
     result.platforms.to_parquet(folder / "platforms.parquet", index=False)
     result.platforms.to_csv(folder / "platforms.csv", index=False)
+    # The panel is days x platforms rows: Parquet only, a CSV of it would be large and slow.
     result.platform_daily.to_parquet(folder / "platform_daily.parquet", index=False)
     result.events.to_parquet(folder / "events.parquet", index=False)
     result.events.to_csv(folder / "events.csv", index=False)
-    _dump_json(result.summary, folder / "summary.json")
+    (folder / "summary.json").write_text(_json_text(result.summary), encoding="utf-8")
+
+
+def _write_contents(result: RunResult, folder: Path) -> None:
+    write_tables(result, folder)
     plots.plot_run(result, folder)
-    _dump_json(manifest(result), folder / "manifest.json")  # last: marks the folder complete
+    files = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    # Last: a manifest is the mark of a complete folder.
+    (folder / MANIFEST).write_text(_json_text(manifest(result, files)), encoding="utf-8")
 
 
-def write_run(result: RunResult, folder: Path | None = None) -> Path:
-    """Write ``result`` into ``folder`` (default ``runs/<name>-seed<N>-<time>``) atomically.
+def _swap_into_place(staging: Path, folder: Path) -> None:
+    """Rename ``staging`` to ``folder``, replacing an earlier run folder there."""
+    if not folder.exists():
+        os.rename(staging, folder)
+        return
+    retired = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+    os.rename(folder, retired)
+    try:
+        os.rename(staging, folder)
+    except BaseException:
+        os.rename(retired, folder)  # put the previous run back as it was
+        raise
+    # Unmark the old run first, so an interruption during the delete leaves nothing that looks
+    # like a complete run.
+    with contextlib.suppress(OSError):
+        (retired / MANIFEST).unlink()
+    shutil.rmtree(retired, ignore_errors=True)
 
-    An existing folder is replaced only after the new one is complete.
+
+def write_run(result: RunResult, out_dir: str | Path | None = None) -> Path:
+    """Write a run folder atomically and return its path.
+
+    Contents: ``timeseries``, ``platforms`` (Parquet + CSV), ``platform_daily`` (Parquet),
+    ``events`` (Parquet + CSV), ``summary.json``, the PNG plots of :mod:`sim.plots` and, last,
+    ``manifest.json``.
+
+    Args:
+        result: the run.
+        out_dir: target folder. ``None`` means a new folder under ``runs/`` (never replaces
+            anything). An explicit folder that holds an earlier run is replaced, atomically.
+
+    Returns:
+        The run folder.
+
+    Raises:
+        OutputError: ``out_dir`` is not a place a run may be written (see :func:`check_out_dir`).
+        OSError: the disk refused (permissions, space); nothing is left behind.
     """
-    folder = Path(folder) if folder is not None else default_folder(result)
+    folder = default_folder(result) if out_dir is None else Path(out_dir)
+    folder = check_out_dir(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    # Hidden and next to the target: same filesystem, so the final rename is atomic.
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial",
                                     dir=folder.parent))
     try:
+        os.chmod(staging, _umask_mode(0o777))
         _write_contents(result, staging)
-        if folder.exists():
-            retired = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-            folder.rename(retired)
-            staging.rename(folder)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            staging.rename(folder)
-    except BaseException:
+        _swap_into_place(staging, folder)
+    except BaseException:  # includes KeyboardInterrupt: never leave a staging folder behind
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return folder
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a text file atomically (temp file in the same folder, then ``os.replace``)."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise OutputError(f"{path}: folder {path.parent} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, _umask_mode(0o666))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path

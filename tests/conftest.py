@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from sim.config import Scenario
+from sim.config import Scenario, ShockConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+# CLI flags that shrink any scenario to a market that runs in a fraction of a second.
+TINY_SETS = ["--set", "investors.count=300", "--set", "borrowers.count=80",
+             "--set", "platforms.count=6", "--steps", "20"]
 
 
 def tiny_scenario(**sections) -> Scenario:
@@ -28,3 +37,14 @@ def tiny_scenario(**sections) -> Scenario:
 @pytest.fixture
 def tiny():
     return tiny_scenario
+
+
+@pytest.fixture(scope="session")
+def tiny_result():
+    """One finished tiny run (with a market-wide rumour, so plots draw a shock), shared."""
+    from sim.runner import run_scenario
+
+    sc = tiny_scenario(run={"days": 25})
+    sc.name = "tiny"
+    sc.shocks = [ShockConfig(type="rumour", start=10, duration=3, size=1.0)]
+    return run_scenario(sc, seed=11, progress=False)

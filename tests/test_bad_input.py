@@ -1,71 +1,151 @@
-"""Broken scenario files give one clear message, exit code 2 and no traceback."""
+"""Bad input, as a user meets it: one clear ``error:`` message, exit code 2, no traceback.
+
+Each case in ``CASES`` runs ``python -m sim.cli`` in a subprocess, exactly as from a shell.
+Starting Python and importing the model takes seconds, so all of them start together in a thread
+pool (one fixture for the module) and each test only checks its own finished process. Variants of
+the same mistakes (``MORE_CASES``) go through :func:`sim.cli.main` in process, which is fast.
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import pytest
 
+from sim import cli
+from tests.conftest import BASELINE, ROOT
+
+PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
+
+
+@dataclass(frozen=True)
+class Case:
+    """One bad input: the scenario text (None: use baseline), CLI args and expected phrases."""
+
+    args: tuple[str, ...]
+    needles: tuple[str, ...]
+    text: str | bytes | None = None
+    command: str = "validate"
+
+
 CASES = {
-    "unknown_key": ("[investors]\ncuont = 5\n", ["investors.cuont", "Allowed here", "count"]),
-    "wrong_type": ('[investors]\ncount = "many"\n', ["investors.count", "'many'", "integer"]),
-    "negative_count": ("[platforms]\ncount = -5\n", ["platforms.count", "-5", "greater than or equal to 0"]),
-    "rate_above_one": ("[market]\noutside_rate = 1.5\n", ["market.outside_rate", "1.5", "less than or equal to 1"]),
-    "empty_file": ("", ["empty"]),
-    "not_toml": ("this is = = not toml [\n", ["not valid TOML"]),
-    "unknown_shock_type": ('[[shocks]]\ntype = "meteor"\nstart = 3\nsize = 1\n', ["shocks.0.type", "meteor"]),
+    "unknown_key": Case((), ("investors.cuont", "unknown key", "Allowed here", "count"),
+                        "[investors]\ncuont = 5\n"),
+    "wrong_type": Case((), ("investors.count", "'many'", "integer"),
+                       '[investors]\ncount = "many"\n', command="run"),
+    "negative_count": Case((), ("platforms.count", "-5", "greater than or equal to 0"),
+                           "[platforms]\ncount = -5\n"),
+    "rate_above_one": Case((), ("market.outside_rate", "1.5", "less than or equal to 1"),
+                           "[market]\noutside_rate = 1.5\n", command="run"),
+    "empty_file": Case((), ("empty",), "", command="run"),
+    "png_file": Case((), ("not a text file",), PNG_BYTES, command="run"),
+    "random_text": Case((), ("not valid TOML",), "Dear user,\nthis is a letter, not TOML.\n"),
+    "shock_names_no_platform": Case(
+        ("--steps", "3", "--no-progress"), ("shocks.platform", "Nowhere"),
+        "[investors]\ncount = 50\n[borrowers]\ncount = 10\n[platforms]\ncount = 3\n"
+        '[[shocks]]\ntype = "rumour"\nplatform = "Nowhere"\nstart = 2\nsize = 1\n',
+        command="run"),
+    "set_unknown_key": Case(("--set", "investors.cuont=5"), ("investors.cuont", "unknown key")),
+    "set_wrong_type": Case(("--set", "investors.count=lots"), ("investors.count", "'lots'"),
+                           command="run"),
+    "steps_zero": Case(("--steps", "0"), ("run.days", "0", "greater than or equal to 1"),
+                       command="run"),
+}
+
+MORE_CASES = {
+    "unknown_shock_type": Case((), ("shocks.0.type", "meteor"),
+                               '[[shocks]]\ntype = "meteor"\nstart = 3\nsize = 1\n'),
+    "unknown_section": Case((), ("unknown key 'invstors'", "investors"),
+                            "[invstors]\ncount = 5\n"),
+    "blank_file": Case((), ("empty",), "\n   \n"),
+    "json_file": Case((), ("not valid TOML",), '{"investors": {"count": 5}}\n'),
+    "rate_min_above_max": Case((), ("rate_min", "rate_max"),
+                               "[platforms]\nrate_min = 0.3\nrate_max = 0.1\n"),
+    "set_rate_above_one": Case(("--set", "market.outside_rate=2"), ("market.outside_rate", "2")),
+    "set_without_equals": Case(("--set", "investors.count"), ("dotted.key=value",)),
+    "set_into_a_value": Case(("--set", "run.days.x=1"), ("'days' is not a table",)),
+    "negative_seed": Case(("--seed", "-1"), ("run.seed", "-1"), command="run"),
 }
 
 
-def p2psim(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True,
-                          text=True, timeout=120)
+def scenario_path(tmp_dir, name: str, case: Case):
+    if case.text is None:
+        return BASELINE
+    path = tmp_dir / f"{name}.toml"
+    if isinstance(case.text, bytes):
+        path.write_bytes(case.text)
+    else:
+        path.write_text(case.text)
+    return path
 
 
-def assert_clean_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+def p2psim(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim.cli", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """Every case (plus the extra ones below) run once, concurrently: name -> (path, process)."""
+    tmp = tmp_path_factory.mktemp("bad_input")
+    jobs = {name: (path := scenario_path(tmp, name, case), [case.command, path, *case.args])
+            for name, case in CASES.items()}
+    jobs["missing_file"] = (tmp / "nope.toml", ["run", tmp / "nope.toml"])
+    jobs["directory"] = (tmp, ["validate", tmp])
+    precious = tmp / "precious"
+    precious.mkdir()
+    (precious / "notes.txt").write_text("keep me")
+    jobs["out_not_a_run_folder"] = (precious, ["run", BASELINE, "--out", precious])
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        procs = {name: pool.submit(p2psim, *argv) for name, (_, argv) in jobs.items()}
+        return {name: (jobs[name][0], proc.result()) for name, proc in procs.items()}
+
+
+def assert_clean_error(proc: subprocess.CompletedProcess, *needles) -> None:
     assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("error: ")
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.stderr.startswith("error: "), proc.stderr
+    assert proc.stderr.count("error:") == 1, "one message, not a cascade"
+    assert proc.stdout == "", "nothing printed as if it had worked"
     for needle in needles:
-        assert needle in proc.stderr, (needle, proc.stderr)
+        assert str(needle) in proc.stderr, (needle, proc.stderr)
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-@pytest.mark.parametrize("command", ["validate", "run"])
-def test_broken_scenario_file(tmp_path, case, command):
-    text, needles = CASES[case]
-    path = tmp_path / f"{case}.toml"
-    path.write_text(text)
-    assert_clean_error(p2psim(command, str(path)), str(path), *needles)
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_scenario_or_override(finished, name):
+    path, proc = finished[name]
+    assert_clean_error(proc, *CASES[name].needles)
+    if CASES[name].text is not None:  # the message says which file
+        assert str(path) in proc.stderr
 
 
-def test_missing_file(tmp_path):
-    missing = tmp_path / "nope.toml"
-    assert_clean_error(p2psim("run", str(missing)), "no such scenario file")
+def test_missing_file(finished):
+    path, proc = finished["missing_file"]
+    assert_clean_error(proc, path, "no such scenario file")
 
 
-def test_binary_file(tmp_path):
-    path = tmp_path / "picture.toml"
-    path.write_bytes(bytes(range(256)) * 4)
-    assert_clean_error(p2psim("validate", str(path)))
+def test_directory_instead_of_file(finished):
+    path, proc = finished["directory"]
+    assert_clean_error(proc, path, "is a directory")
 
 
-@pytest.mark.parametrize(("override", "needles"), [
-    ("investors.cuont=5", ["investors.cuont"]),
-    ("investors.count=lots", ["investors.count", "lots"]),
-    ("market.outside_rate=2", ["market.outside_rate"]),
-    ("no_equals_sign", ["dotted.key=value"]),
-])
-def test_bad_set_override(override, needles):
-    scenario = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
-    assert_clean_error(p2psim("validate", str(scenario), "--set", override), *needles)
+def test_out_that_is_not_a_run_folder_is_left_alone(finished):
+    path, proc = finished["out_not_a_run_folder"]
+    assert_clean_error(proc, path, "not a p2psim run folder")
+    assert [p.name for p in path.iterdir()] == ["notes.txt"]
 
 
-def test_shock_naming_unknown_platform(tmp_path):
-    path = tmp_path / "shock.toml"
-    path.write_text('[investors]\ncount = 50\n[borrowers]\ncount = 10\n[platforms]\ncount = 3\n'
-                    '[[shocks]]\ntype = "rumour"\nplatform = "Nowhere"\nstart = 2\nsize = 1\n')
-    assert_clean_error(p2psim("run", str(path), "--steps", "3", "--out", str(tmp_path / "o")),
-                       "Nowhere")
+@pytest.mark.parametrize("name", sorted(MORE_CASES))
+def test_more_bad_input_in_process(tmp_path, capsys, name):
+    case = MORE_CASES[name]
+    path = scenario_path(tmp_path, name, case)
+    assert cli.main([case.command, str(path), *case.args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("error: ") and captured.err.count("error:") == 1
+    for needle in case.needles:
+        assert needle in captured.err, (needle, captured.err)

@@ -1,0 +1,201 @@
+"""Run folders: complete contents, exact Parquet round trips and all-or-nothing writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+import sim
+from sim import plots, results
+
+TABLES = ("timeseries", "platforms", "platform_daily", "events")
+EXPECTED = {"timeseries.parquet", "timeseries.csv", "platforms.parquet", "platforms.csv",
+            "platform_daily.parquet", "events.parquet", "events.csv", "summary.json",
+            "manifest.json", *plots.PLOTS}
+
+
+def leftovers(folder) -> list[str]:
+    """Hidden staging or retired folders that a write left next to its target."""
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+class CrashError(Exception):
+    """Stands in for a crash (disk full, a bug in a writer) in the middle of a write."""
+
+
+@pytest.fixture(scope="module")
+def written(tiny_result, tmp_path_factory):
+    """One real run folder (with real plots) shared by the tests that only read it."""
+    return results.write_run(tiny_result, tmp_path_factory.mktemp("written") / "run")
+
+
+@pytest.fixture
+def stub_plots(monkeypatch):
+    """Placeholder PNGs instead of real charts: the write mechanics do not depend on them and
+    rendering takes a second or two per folder."""
+    def plot_run(result, folder):
+        for name in plots.PLOTS:
+            (folder / name).write_bytes(b"\x89PNG stub")
+
+    monkeypatch.setattr(results.plots, "plot_run", plot_run)
+
+
+def test_folder_has_every_file_and_an_honest_manifest(tiny_result, written):
+    folder = written
+    assert {p.name for p in folder.iterdir()} == EXPECTED
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["seed"] == 11 and manifest["days"] == 25
+    assert manifest["scenario"] == tiny_result.scenario.model_dump(mode="json")
+    assert manifest["versions"]["p2psim"] == sim.__version__
+    assert {"python", "numpy", "pandas", "mesa"} <= set(manifest["versions"])
+    canonical = json.dumps(manifest["scenario"], sort_keys=True, separators=(",", ":"))
+    assert manifest["scenario_sha256"] == hashlib.sha256(canonical.encode()).hexdigest()
+    assert set(manifest["files"]) == EXPECTED - {"manifest.json"}
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    for name in plots.PLOTS:
+        assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plt.get_fignums() == [], "plots never go through pyplot's global figure list"
+    assert leftovers(folder.parent) == []
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_parquet_round_trip_is_exact(tiny_result, written, table):
+    frame = getattr(tiny_result, table)
+    pd.testing.assert_frame_equal(pd.read_parquet(written / f"{table}.parquet"), frame)
+
+
+def test_platform_daily_keeps_status_categorical(written):
+    status = pd.read_parquet(written / "platform_daily.parquet")["status"]
+    assert isinstance(status.dtype, pd.CategoricalDtype)
+
+
+def test_summary_json_is_strict_json(stub_plots, tiny_result, tmp_path):
+    odd = {**tiny_result.summary, "nan_outcome": math.nan, "none_outcome": None}
+    folder = results.write_run(dataclasses.replace(tiny_result, summary=odd), tmp_path / "run")
+    text = (folder / "summary.json").read_text()
+    assert "NaN" not in text
+    loaded = json.loads(text)
+    assert loaded["nan_outcome"] is None and loaded["none_outcome"] is None
+    assert loaded["days"] == 25
+
+
+def half_written_then(error: type[BaseException]):
+    """A table writer that writes some files, then fails as a crash or Ctrl-C would."""
+    def write(result, folder):
+        result.timeseries.to_csv(folder / "timeseries.csv", index=False)
+        (folder / "summary.json").write_text("{}")
+        raise error
+    return write
+
+
+@pytest.mark.parametrize("error", [CrashError, KeyboardInterrupt])
+def test_crash_mid_write_leaves_nothing(stub_plots, tiny_result, tmp_path, monkeypatch, error):
+    monkeypatch.setattr(results, "write_tables", half_written_then(error))
+    target = tmp_path / "run"
+    with pytest.raises(error):
+        results.write_run(tiny_result, target)
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == [], "no staging folder may leak"
+
+
+def test_crash_while_plotting_leaves_nothing(tiny_result, tmp_path, monkeypatch):
+    def crash(result, folder):
+        raise CrashError
+
+    monkeypatch.setattr(results.plots, "plot_run", crash)
+    with pytest.raises(CrashError):
+        results.write_run(tiny_result, tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_crash_while_replacing_keeps_the_earlier_run(stub_plots, tiny_result, tmp_path, monkeypatch):
+    target = results.write_run(tiny_result, tmp_path / "run")
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+    monkeypatch.setattr(results, "write_tables", half_written_then(CrashError))
+    with pytest.raises(CrashError):
+        results.write_run(tiny_result, target)
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert leftovers(tmp_path) == []
+
+
+def test_failed_swap_puts_the_earlier_run_back(stub_plots, tiny_result, tmp_path, monkeypatch):
+    target = results.write_run(tiny_result, tmp_path / "run")
+    manifest = (target / "manifest.json").read_bytes()
+    real_rename = os.rename
+    calls = []
+
+    def rename(src, dst):
+        calls.append((src, dst))
+        if len(calls) == 2:  # the old run is aside; the new one fails to move in
+            raise CrashError
+        real_rename(src, dst)
+
+    monkeypatch.setattr(results.os, "rename", rename)
+    with pytest.raises(CrashError):
+        results.write_run(tiny_result, target)
+    assert (target / "manifest.json").read_bytes() == manifest
+    assert leftovers(tmp_path) == []
+
+
+def test_explicit_out_replaces_an_earlier_run(stub_plots, tiny_result, tmp_path):
+    target = results.write_run(tiny_result, tmp_path / "run")
+    (target / "stale.txt").write_text("from an older version")
+    results.write_run(tiny_result, target)
+    assert {p.name for p in target.iterdir()} == EXPECTED
+    assert leftovers(tmp_path) == []
+
+
+def test_empty_folder_is_used(stub_plots, tiny_result, tmp_path):
+    (tmp_path / "run").mkdir()
+    results.write_run(tiny_result, tmp_path / "run")
+    assert (tmp_path / "run" / "manifest.json").exists()
+
+
+def test_refuses_to_replace_what_is_not_a_run(stub_plots, tiny_result, tmp_path):
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.tex").write_text("years of work")
+    with pytest.raises(results.OutputError, match="not a p2psim run folder"):
+        results.write_run(tiny_result, precious)
+    assert [p.name for p in precious.iterdir()] == ["chapter1.tex"]
+    afile = tmp_path / "notes.txt"
+    afile.write_text("x")
+    with pytest.raises(results.OutputError, match="is a file"):
+        results.write_run(tiny_result, afile)
+    assert leftovers(tmp_path) == []
+
+
+def test_default_folders_are_named_and_never_collide(stub_plots, tiny_result, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = results.write_run(tiny_result)
+    second = results.write_run(tiny_result)  # same second: must not replace the first
+    assert first != second and first.exists() and second.exists()
+    assert first.parent == tmp_path / "runs"
+    assert first.name.startswith("tiny-seed11-") and first.name.endswith("Z")
+    odd = dataclasses.replace(tiny_result, scenario=tiny_result.scenario.model_copy(
+        update={"name": "../my run/€"}))
+    assert results.default_folder(odd).parent == results.DEFAULT_ROOT
+    assert "/" not in results.default_folder(odd).name
+
+
+def test_write_text_is_atomic(tmp_path, monkeypatch):
+    path = tmp_path / "schema.json"
+    results.write_text(path, "old\n")
+    assert path.read_text() == "old\n"
+
+    def crash(src, dst):
+        raise CrashError
+
+    monkeypatch.setattr(results.os, "replace", crash)
+    with pytest.raises(CrashError):
+        results.write_text(path, "new\n")
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["schema.json"]
