@@ -636,10 +636,12 @@ def test_honest_platforms_fund_only_applicants_within_their_credit_standard():
     assert bor.true_pd.max() > model.config.platforms.credit_standard, "some were refused"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: investors.savings_rate is never applied: no code "
-                   "adds new savings to investors' cash (ledger.savings stays 0)")
 def test_investors_receive_new_savings_at_savings_rate():
-    sc = calm_scenario(investors={"savings_rate": 0.365})
-    model = model_of(sc, 10)
-    expected = 0.365 * 10 / 365 * model.investors.initial_wealth.sum()
-    assert model.ledger.savings == pytest.approx(expected, rel=0.05)
+    model = model_of(calm_scenario(investors={"savings_rate": 0.365}))
+    daily = 0.365 / 365 * model.investors.initial_wealth.sum()
+    model.step()
+    assert model.ledger.savings == pytest.approx(daily)
+    model.run(9)
+    assert model.ledger.savings == pytest.approx(10 * daily)
+    none = model_of(calm_scenario(investors={"savings_rate": 0.0}), 5)
+    assert none.ledger.savings == 0.0
