@@ -11,7 +11,15 @@ Quick start::
 """
 
 from sim.config import Scenario, ScenarioError, load_scenario
-from sim.model import P2PModel
 
 __version__ = "0.1.0"
 __all__ = ["P2PModel", "Scenario", "ScenarioError", "__version__", "load_scenario"]
+
+
+def __getattr__(name: str):
+    # Import the model (and Mesa) only when used: `p2psim validate` and error paths stay fast.
+    if name == "P2PModel":
+        from sim.model import P2PModel
+
+        return P2PModel
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -52,6 +52,7 @@ PLATFORM_FLOWS = (
     "loans_sold_at_exit",  # remaining loans sold at exit; loans -
     "exit_sale_proceeds",  # buyers -> platform cash at exit
     "levies",  # platform cash -> protection fund
+    "claims_guaranteed",  # claims paid off by a third-party guarantor: guarantor -> investors
 )
 
 
@@ -71,6 +72,8 @@ class Ledger:
         self.opening_investor_claims = 0.0
         self.fund_cash = 0.0
         self.stolen = 0.0  # cash taken by absconding or diverting owners
+        self.guarantor_cash = 0.0  # third-party guarantors (shared-guarantor channel)
+        self.guarantor_capital_in = 0.0  # outside -> guarantors
 
     def book(self, category: str, platforms, amounts) -> None:
         """Book ``amounts`` under ``category`` for ``platforms`` (scalars or arrays)."""
@@ -117,6 +120,7 @@ class Ledger:
         expect("platform fake loans", plats.fake_loans[:n], f["fake_loans_made"] - f["fake_writeoff"])
         products_expected = (
             f["deposits"] - f["payouts"] + f["interest_capitalised"] - f["claims_written_off"]
+            - f["claims_guaranteed"]
         )
         expect("platform product liabilities", plats.products[:n], products_expected)
 
@@ -137,7 +141,7 @@ class Ledger:
         investor_cash = float(inv.cash.sum())
         expected_investor_cash = (
             self.opening_investor_cash + self.savings - f["deposits"].sum() + f["payouts"].sum()
-            + self.protection_payouts
+            + self.protection_payouts + f["claims_guaranteed"].sum()
         )
         expect("investor cash", investor_cash, expected_investor_cash)
         expect("investor losses", inv.loss.sum(), f["claims_written_off"].sum())
@@ -148,11 +152,14 @@ class Ledger:
             + f["principal_repaid"].sum() + f["interest_received"].sum()
             + f["default_recovery"].sum() + f["fire_sale_proceeds"].sum()
             + f["exit_sale_proceeds"].sum() - f["operating_cost"].sum()
-            - f["equity_withdrawn"].sum() + self.protection_inflows
+            - f["equity_withdrawn"].sum() + self.protection_inflows + self.guarantor_capital_in
         )
-        system_cash = investor_cash + plats.cash[:n].sum() + self.fund_cash + self.stolen
+        system_cash = (investor_cash + plats.cash[:n].sum() + self.fund_cash + self.stolen
+                       + self.guarantor_cash)
         expect("system cash", system_cash, self.opening_investor_cash + outside_net)
         expect("stolen", self.stolen, f["stolen"].sum() + f["fake_loans_made"].sum())
+        expect("guarantors", self.guarantor_cash,
+               self.guarantor_capital_in - f["claims_guaranteed"].sum())
         expect("protection fund", self.fund_cash,
                f["levies"].sum() + self.protection_inflows - self.protection_payouts)
         if np.any(plats.cash[:n] < -tol) or np.any(inv.cash < -tol):

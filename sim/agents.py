@@ -118,8 +118,10 @@ class Investor(mesa.Agent):
     def redeems_early(self, ctx: StepContext, slot: int, u: float) -> bool:
         """Redeem a demand position early today (``rules.early_redemption_prob``)."""
         inv = self.model.investors
-        fp = self._failure_prob(ctx, inv.pos_platform[slot], inv.pos_delayed[slot])
-        prob = rules.early_redemption_prob(fp, inv.risk_tolerance[self.index],
+        p = inv.pos_platform[slot]
+        fp = self._failure_prob(ctx, p, inv.pos_delayed[slot])
+        loss = rules.expected_loss(fp, ctx.loss_given_failure, ctx.coverage[p])
+        prob = rules.early_redemption_prob(loss, inv.risk_tolerance[self.index],
                                            ctx.liquidity_need, ctx.panic_max,
                                            ctx.panic_threshold)
         return bool(u < prob)

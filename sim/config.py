@@ -209,7 +209,8 @@ class InvestorConfig(Section):
         0.25, description="Daily probability of redeeming a demand position at maximal fear."
     )
     panic_threshold: Share = Field(
-        0.15, description="Perceived annual failure probability at which panic redemption is half."
+        0.1, description="Perceived expected loss (share of the claim) at which panic redemption "
+        "is half its maximum, for an investor of middling risk tolerance."
     )
     savings_rate: Rate = Field(0.04, description="New savings, annual share of initial wealth.")
 
@@ -252,21 +253,116 @@ class ResolutionConfig(Section):
     max_days: Days = Field(540, description="Resolution closes after this many days; the rest is lost.")
 
 
-class ShockConfig(Section):
-    """A scheduled shock: it starts on day ``start`` and lasts ``duration`` days."""
+SHOCK_TYPES = ("credit", "funding", "liquidity", "fraud", "rumour", "deadline", "outage")
 
-    type: Literal["rumour", "liquidity"] = Field(
-        description="'rumour': public news about a platform (or all) without any change in "
-        "fundamentals; 'liquidity': investors' ordinary redemption need is multiplied by "
-        "(1 + size) (Diamond-Dybvig impatient types).")
+
+class ShockConfig(Section):
+    """A scheduled shock: it fires on day ``start`` and lasts ``duration`` days.
+
+    What ``size`` means depends on the type:
+
+    * ``credit``: borrower default hazard multiplied by ``1 + size`` (all sectors, or ``sector``).
+    * ``funding``: the outside rate rises by ``size`` (annual rate, e.g. 0.03 = 3 points).
+    * ``liquidity``: investors' ordinary redemption need multiplied by ``1 + size``.
+    * ``fraud``: the platform absconds on ``start`` (``platform``, or the largest by claims).
+    * ``rumour``: public news of intensity ``size`` (1 = as strong as distress) at ``platform``
+      or everywhere, with no change in fundamentals.
+    * ``deadline``: platforms with registered capital below ``size`` yuan must exit by
+      ``start + duration``: they stop new business on ``start`` and are closed on the deadline.
+    * ``outage``: ``platform`` (or the largest) can neither take nor pay money for ``duration``.
+    """
+
+    type: Literal["credit", "funding", "liquidity", "fraud", "rumour", "deadline", "outage"] = Field(
+        description="Shock type: " + ", ".join(SHOCK_TYPES) + ".")
     start: Days = Field(description="Day the shock fires.")
-    duration: Days = Field(1, description="Days it lasts.")
-    size: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
-        description="Rumour: news intensity (1 = as strong as public distress). Liquidity: "
-        "extra redemption need as a multiple of the normal rate.")
+    duration: Days = Field(1, description="Days it lasts (deadline: days until the deadline).")
+    size: Annotated[float, Field(ge=0.0)] = Field(
+        1.0, description="Strength; its unit depends on the type (see the type's description).")
     platform: str | None = Field(
-        None, description="Name of the platform hit (custom name or P0000-style id); "
-        "omit for the whole market.")
+        None, description="Target platform: a custom name, an id such as P0003, or 'largest'. "
+        "Omit for the whole market (fraud and outage then hit the largest platform).")
+    sector: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="Credit shocks only: the sector hit (0-based); omit for all sectors.")
+
+    @model_validator(mode="after")
+    def _size_in_range(self) -> ShockConfig:
+        if self.type == "funding" and self.size > 1.0:
+            raise ValueError(f"a funding shock's size is an annual rate rise; {self.size} > 1")
+        if self.type in ("rumour", "credit", "liquidity") and self.size > 100.0:
+            raise ValueError(f"size {self.size} is above 100")
+        return self
+
+
+class InformationChannel(Section):
+    """News of a failure raises perceived risk of similar platforms [S0 §IV.A; MODEL.md 1]."""
+
+    enabled: bool = Field(True, description="Switch the channel on or off.")
+    strength: Annotated[float, Field(ge=0.0)] = Field(
+        0.6, description="News intensity a failure sends to an identical platform (1 = distress).")
+    rate_scale: Annotated[float, Field(gt=0.0)] = Field(
+        0.03, description="Promised-rate gap (annual) at which similarity falls to 1/e.")
+    memory_days: Annotated[float, Field(gt=0.0)] = Field(
+        30.0, description="E-folding time of failure news, days.")
+
+
+class HerdingChannel(Section):
+    """Neighbours' withdrawals and losses raise an investor's fear (small-world network)."""
+
+    enabled: bool = Field(False, description="Switch the channel on or off.")
+    strength: Annotated[float, Field(ge=0.0)] = Field(
+        0.5, description="Fear (annual failure probability) added when all neighbours are in "
+        "distress, scaled by 1 - literacy.")
+    neighbours: Annotated[int, Field(ge=2, le=50)] = Field(
+        6, description="Mean degree of the Watts-Strogatz network (even).")
+    rewiring: Share = Field(0.1, description="Watts-Strogatz rewiring probability.")
+
+
+class SharedInvestorChannel(Section):
+    """A loss or freeze at one platform makes its investors pull out of their other platforms."""
+
+    enabled: bool = Field(True, description="Switch the channel on or off.")
+    strength: Annotated[float, Field(ge=0.0)] = Field(
+        0.4, description="Fear (annual failure probability) added by a delay or loss anywhere.")
+
+
+class CommonBorrowerChannel(Section):
+    """A lender's failure stops refinancing and raises its borrowers' default hazard elsewhere."""
+
+    enabled: bool = Field(True, description="Switch the channel on or off.")
+    strength: Annotated[float, Field(ge=0.0)] = Field(
+        3.0, description="Hazard multiplier bump for a borrower whose lender failed.")
+    decay_days: Annotated[float, Field(gt=0.0)] = Field(
+        90.0, description="E-folding time of lost-refinancing stress, days.")
+
+
+class FireSaleChannel(Section):
+    """Forced sales depress debt-transfer prices for every seller, and investors see the prices."""
+
+    enabled: bool = Field(True, description="Switch the channel on or off.")
+    signal_weight: Annotated[float, Field(ge=0.0)] = Field(
+        1.0, description="Perceived failure probability added per unit of excess discount "
+        "times a platform's loans-to-claims ratio.")
+
+
+class GuarantorChannel(Section):
+    """Third-party guarantors cover several platforms and fail together with their cover."""
+
+    enabled: bool = Field(False, description="Switch the channel on or off.")
+    guarantors: Annotated[int, Field(ge=1, le=100)] = Field(5, description="Number of guarantors.")
+    share_guaranteed: Share = Field(0.5, description="Share of platforms with a guarantor.")
+    cover: Share = Field(0.8, description="Share of investor losses a solvent guarantor covers.")
+    capital: Money = Field(5e6, description="Capital of each guarantor, yuan.")
+
+
+class ChannelsConfig(Section):
+    """The six contagion channels of MODEL.md, each with its own switch."""
+
+    information: InformationChannel = Field(default_factory=InformationChannel)
+    herding: HerdingChannel = Field(default_factory=HerdingChannel)
+    shared_investors: SharedInvestorChannel = Field(default_factory=SharedInvestorChannel)
+    common_borrowers: CommonBorrowerChannel = Field(default_factory=CommonBorrowerChannel)
+    fire_sales: FireSaleChannel = Field(default_factory=FireSaleChannel)
+    shared_guarantors: GuarantorChannel = Field(default_factory=GuarantorChannel)
 
 
 class Scenario(Section):
@@ -281,6 +377,7 @@ class Scenario(Section):
     borrowers: BorrowerConfig = Field(default_factory=BorrowerConfig)
     resolution: ResolutionConfig = Field(default_factory=ResolutionConfig)
     shocks: list[ShockConfig] = Field(default_factory=list, description="Scheduled shocks.")
+    channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
 
 
 class ScenarioError(Exception):

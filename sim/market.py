@@ -97,6 +97,7 @@ def mark_delayed(model: P2PModel, waiting: np.ndarray) -> None:
     same = inv.pos_platform[siblings] == inv.pos_platform[waiting][:, None]
     inv.pos_delayed[siblings[same]] = True
     model.platforms.delay_seen[inv.pos_platform[waiting]] = True
+    model.channels.on_delays(owners, inv.pos_platform[waiting])
 
 
 def transfer_discount(model: P2PModel) -> float:
@@ -165,13 +166,15 @@ def pay_requests(model: P2PModel) -> None:
     p = inv.pos_platform[queue]
     due = inv.pos_principal[queue]
     total_due = sum_by(p, due, n)
-    shortfall = np.maximum(total_due - plats.cash[:n], 0.0)
+    down = plats.outage[:n]  # a platform in an outage can neither sell nor pay
+    shortfall = np.where(down, 0.0, np.maximum(total_due - plats.cash[:n], 0.0))
     if shortfall.any():
         fire_sale(model, shortfall)
+    available = np.where(down, 0.0, plats.cash[:n])
     order = np.argsort(p, kind="stable")
     q, p, due = queue[order], p[order], due[order]
     before = grouped_cumsum(p, due) - due
-    pay = np.clip(plats.cash[p] - before, 0.0, due)
+    pay = np.clip(available[p] - before, 0.0, due)
     paid_full = pay >= due
     pay = np.where(paid_full, due, pay)
     paid_by_platform = sum_by(p, pay, n)
@@ -311,7 +314,14 @@ def default_loans(model: P2PModel, defaulted: np.ndarray) -> None:
     hit = live[mask[book.borrower[live]]]
     p = book.platform[hit]
     principal = book.principal[hit]
+    borrower = book.borrower[hit]
     lost = sum_by(p, principal, n)
+    stress = bor.refinancing_stress[borrower]
+    model.channels.common_borrower_losses(p, principal, stress)
+    multiplier = model.sector_multiplier[bor.sector[borrower]]
+    shocked = principal * (multiplier - 1.0) / (multiplier * (1.0 + stress))
+    model.channels.stress["shock"][:n] += sum_by(p, shocked, n) / np.maximum(
+        plats.products[:n], 1.0)
     recovery = lost * model.config.borrowers.default_recovery
     book.principal[hit] = 0.0
     book.active[hit] = False

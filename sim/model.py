@@ -19,6 +19,7 @@ import pandas as pd
 from sim import market, metrics, platforms, rules, shocks
 from sim.accounting import Ledger
 from sim.agents import Borrower, Investor, Platform
+from sim.channels import Channels
 from sim.config import Scenario
 from sim.state import (
     NEVER,
@@ -73,6 +74,7 @@ class InvestorDecisions:
     choice: np.ndarray  # platform per chooser, -1 = outside option
     u_demand: np.ndarray
     u_term: np.ndarray
+    panicked: np.ndarray  # investors who redeemed early from a platform under bad news
 
 
 def _beta(rng: np.random.Generator, mean: float, size: int, concentration: float = 4.0):
@@ -120,10 +122,17 @@ class P2PModel(mesa.Model):
         self.investor_agents: list[Investor] = []
         self.borrower_agents: list[Borrower] = []
         self.flows_today: defaultdict[str, float] = defaultdict(float)
-        # Hooks for shocks, contagion channels and policies (later layers write these).
-        self.coverage = np.zeros(capacity)  # share of a claim investors expect to be covered
-        self.news_extra = np.zeros(capacity)  # news intensity from channels and shocks
+        # Hooks for shocks, contagion channels and policies.
+        self.coverage = np.zeros(capacity)  # protection cover investors count on (policies)
+        self.guarantee_cover = np.zeros(capacity)  # cover of a solvent third-party guarantor
+        self.news_shock = np.zeros(capacity)  # rumours and regulatory warnings
+        self.news_parts = {"information": np.zeros(capacity)}  # news carried by channels
+        self.signal_extra = np.zeros(capacity)  # risk read from debt-transfer prices
+        self.outage = self.platforms.outage
         self.liquidity_multiplier = 1.0  # scales investors' ordinary redemption need (shocks)
+        self.shock_targets: dict[int, int] = {}
+        self.noncompliant: dict[int, np.ndarray] = {}
+        self.channels = Channels(self)
         self.sector_multiplier = np.ones(bc.sectors)  # credit-shock hazard multipliers
         self.outside_rate = config.market.outside_rate
         self.signal_noise_scale = ic.signal_noise
@@ -133,9 +142,7 @@ class P2PModel(mesa.Model):
         self.discount_today = config.market.transfer_discount
 
         self._init_platforms()
-        for shock in config.shocks:  # fail early, with a user-facing message, on a bad target
-            if shock.platform is not None:
-                shocks.platform_index(self, shock.platform)
+        shocks.check_targets(self)
         self._init_investors()
         self._init_borrowers()
         self._initial_allocation()
@@ -249,8 +256,10 @@ class P2PModel(mesa.Model):
         self.platforms.payouts_window[:, self.window_col] = 0.0
         self.discount_today = market.transfer_discount(self)
         shocks.apply_shocks(self)
+        self.channels.start_of_day()
         self._update_signals()
 
+        self._receive_savings()
         market.collect_repayments(self)
         ctx = self._context()
         defaulted, applicants = self._borrower_phase(ctx)
@@ -271,12 +280,27 @@ class P2PModel(mesa.Model):
         platforms.resolve(self)
         platforms.enter(self)
 
-        self.investors.fear *= 0.5 ** (1.0 / self.config.investors.fear_half_life_days)
+        fade = 0.5 ** (1.0 / self.config.investors.fear_half_life_days)
+        self.investors.fear *= fade
+        for part, enabled in (("herding", self.config.channels.herding.enabled),
+                              ("shared_investors", self.config.channels.shared_investors.enabled)):
+            if enabled:
+                self.investors.fear_parts[part] *= fade
         self.fire_sold_yesterday = self.flows_today["fire_sold"]
         self.live_loans_yesterday = float(self.platforms.loans[: self.platforms.n].sum())
         self.recorder.collect(self)
         if self.check_invariants:
             self.ledger.check(self)
+
+    def _receive_savings(self) -> None:
+        """New savings arrive as cash: ``savings_rate * initial_wealth / 365`` a day per investor."""
+        rate = self.config.investors.savings_rate
+        if rate <= 0:
+            return
+        inv = self.investors
+        daily = inv.initial_wealth * (rate / rules.DAYS_PER_YEAR)
+        inv.cash += daily
+        self.ledger.savings += float(daily.sum())
 
     # ------------------------------------------------------------------ inputs of rules
     def market_rate(self) -> float:
@@ -317,11 +341,14 @@ class P2PModel(mesa.Model):
         ic = self.config.investors
         plats = self.platforms
         n = plats.n
-        signal = np.clip(self.true_risk() + plats.signal_noise[:n], 0.0, 1.0)
-        news = (plats.status[:n] == Status.DISTRESSED).astype(float) + self.news_extra[:n]
+        signal = np.clip(self.true_risk() + plats.signal_noise[:n] + self.signal_extra[:n],
+                         0.0, 1.0)
+        news = ((plats.status[:n] == Status.DISTRESSED).astype(float) + self.news_shock[:n]
+                + self.news_parts["information"][:n])
+        coverage = np.minimum(self.coverage[:n] + self.guarantee_cover[:n], 1.0)
         return StepContext(
             day=self.day, signal=signal, news=news, rate=plats.rate[:n].copy(),
-            coverage=self.coverage[:n], operating=plats.operating_mask(), open=plats.open_mask(),
+            coverage=coverage, operating=plats.operating_mask(), open=plats.open_mask(),
             sector_multiplier=self.sector_multiplier, prior=ic.prior_failure_prob,
             news_weight=ic.news_weight, delay_fear=ic.delay_fear,
             liquidity_need=ic.liquidity_need_per_year * self.liquidity_multiplier, panic_max=ic.panic_redemption,
@@ -406,7 +433,9 @@ class P2PModel(mesa.Model):
                                for j, i in enumerate(choosers)], dtype=np.int64)
         else:
             choice = self._choices_array(ctx, choosers, considered, u_choice)
-        return InvestorDecisions(redeem, maturing, roll, choosers, amounts, choice, u_demand, u_term)
+        panicked = redeem[ctx.news[inv.pos_platform[redeem]] > 0] // inv.slots
+        return InvestorDecisions(redeem, maturing, roll, choosers, amounts, choice, u_demand, u_term,
+                                 panicked)
 
     def _redemptions_array(self, ctx: StepContext, cand: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Array form of :meth:`Investor.redeems_early`, evaluated only where it can matter.
@@ -417,10 +446,12 @@ class P2PModel(mesa.Model):
         exactly those of the rule applied everywhere, at a fraction of the cost in calm times.
         """
         inv = self.investors
-        bound = rules.early_redemption_prob(
+        fp_bound = np.minimum(
             np.maximum(ctx.prior, ctx.signal) + ctx.news_weight * np.maximum(ctx.news, 0.0)
             + (inv.fear.max() if inv.count else 0.0)
-            + ctx.delay_fear * self.platforms.delay_seen[: self.platforms.n],
+            + ctx.delay_fear * self.platforms.delay_seen[: self.platforms.n], 1.0)
+        bound = rules.early_redemption_prob(
+            rules.expected_loss(fp_bound, ctx.loss_given_failure, 0.0),
             0.0, ctx.liquidity_need, ctx.panic_max, ctx.panic_threshold)
         bound = bound * (1.0 + 1e-9) + 1e-12  # never below the rule, whatever the rounding
         keep = np.flatnonzero(u < bound.max(initial=0.0))  # scalar test first: no gather
@@ -432,7 +463,8 @@ class P2PModel(mesa.Model):
         fp = rules.perceived_failure_prob(
             inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],
             ctx.news_weight, inv.fear[i], inv.pos_delayed[cand], ctx.delay_fear)
-        prob = rules.early_redemption_prob(fp, inv.risk_tolerance[i], ctx.liquidity_need,
+        loss = rules.expected_loss(fp, ctx.loss_given_failure, ctx.coverage[p])
+        prob = rules.early_redemption_prob(loss, inv.risk_tolerance[i], ctx.liquidity_need,
                                            ctx.panic_max, ctx.panic_threshold)
         return cand[u < prob]
 
@@ -514,6 +546,7 @@ class P2PModel(mesa.Model):
         demand = d.u_demand[chosen] < self.platforms.demand_share[where]
         terms = menu[(d.u_term[chosen] * len(menu)).astype(int)]
         market.open_positions(self, d.choosers[chosen], where, d.amounts[chosen], demand, terms)
+        self.channels.on_panic_redemptions(d.panicked)
 
     # ------------------------------------------------------------------ outputs
     def log_event(self, kind: str, platform: int, **details) -> None:

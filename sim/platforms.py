@@ -90,6 +90,7 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
     plats.cash[idx] = cols["capital"]
     plats.n += total
     model.ledger.book("capital_in", idx, cols["capital"])
+    model.channels.on_platforms_created(idx)
     names = [f"P{i:04d}" for i in idx[:count]] + [c.name for c in custom]
     for i, name in zip(idx, names, strict=True):
         model.platform_agents.append(Platform(model, int(i), name))
@@ -118,7 +119,7 @@ def update_pricing(model: P2PModel) -> None:
     n = plats.n
     net = plats.deposits_window[:n].sum(axis=1) - plats.payouts_window[:n].sum(axis=1)
     funding = net / np.maximum(plats.products[:n], 1.0)
-    idle = plats.cash[:n] > 2.0 * plats.buffer_target[:n] * plats.products[:n] + 1e5
+    idle = plats.cash[:n] > 2.0 * plats.buffer_target[:n] * plats.products[:n]
     cut = (funding > 0.02) | (idle & (funding >= 0))
     change = np.where(funding < -0.02, cfg.rate_step, np.where(cut, -cfg.rate_step, 0.0))
     change = np.where(plats.open_mask(), change, 0.0)
@@ -183,12 +184,18 @@ def abscond(model: P2PModel) -> None:
     runs = candidates & (plats.cash[:n] > carry_on) & (plats.cash[:n] > cfg.abscond_min_cash)
     runs &= (model.day - plats.entry_day[:n]) > cfg.funding_window_days
     for i in np.flatnonzero(runs):
-        take = float(plats.cash[i])
-        plats.cash[i] = 0.0
-        model.ledger.book_total("stolen", int(i), take)
-        model.ledger.stolen += take
-        model.flows_today["stolen"] += take
-        start_resolution(model, int(i), Status.ABSCONDED, "absconding", stolen=take)
+        force_abscond(model, int(i), cause="absconding")
+
+
+def force_abscond(model: P2PModel, i: int, cause: str) -> None:
+    """The owner takes all the cash and disappears; the estate goes into resolution."""
+    plats = model.platforms
+    take = float(plats.cash[i])
+    plats.cash[i] = 0.0
+    model.ledger.book_total("stolen", i, take)
+    model.ledger.stolen += take
+    model.flows_today["stolen"] += take
+    start_resolution(model, i, Status.ABSCONDED, cause, stolen=take)
 
 
 def orderly_exits(model: P2PModel) -> None:
@@ -246,6 +253,9 @@ def start_resolution(model: P2PModel, i: int, status: Status, cause: str, **deta
     claims on the estate) and fake loans are written off.
     """
     plats, inv = model.platforms, model.investors
+    channel, contributions = model.channels.attribute(i)
+    if cause in ("absconding",) and channel == "none":
+        channel = "own"  # the owner's choice, not stress from outside
     plats.status[i] = status
     plats.exit_day[i] = model.day
     plats.in_resolution[i] = True
@@ -267,9 +277,19 @@ def start_resolution(model: P2PModel, i: int, status: Status, cause: str, **deta
         plats.fake_loans[i] = 0.0
         model.ledger.book_total("fake_writeoff", i, fake)
     true_equity = float(plats.cash[i] + plats.loans[i] - plats.products[i])
-    model.failures.append({"day": model.day, "platform": i, "cause": cause})
-    model.log_event("failure" if status == Status.FAILED else "absconded", i, cause=cause,
-                    equity=true_equity, claims=float(plats.products[i]), **details)
+    shocked = any(t == i for t in model.shock_targets.values())
+    if shocked or cause == "regulatory_closure":
+        channel = "shock"
+    parent = model.failures[-1]["platform"] if model.failures and channel not in (
+        "shock", "none", "own") else None
+    model.failures.append({"day": model.day, "platform": i, "cause": cause, "channel": channel,
+                           "parent": parent, "rate": float(plats.rate[i]),
+                           "contributions": contributions})
+    kind = {Status.FAILED: "failure", Status.ABSCONDED: "absconded"}.get(status, "closure")
+    model.log_event(kind, i, cause=cause, channel=channel, parent=parent, equity=true_equity,
+                    claims=float(plats.products[i]), **details)
+    model.channels.on_losses(slots // inv.slots, np.full(len(slots), i))
+    model.channels.on_failure(i)
 
 
 def resolve(model: P2PModel) -> None:

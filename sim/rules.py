@@ -67,18 +67,23 @@ def rollover_prob(yield_here, outside_rate, sensitivity):
     return logistic(sensitivity * (yield_here - outside_rate))
 
 
-def early_redemption_prob(failure_prob, risk_tolerance, liquidity_need_per_year, panic_max,
+def expected_loss(failure_prob, loss_given_failure, coverage):
+    """Perceived expected loss share: ``failure_prob * loss_given_failure * (1 - coverage)``."""
+    return failure_prob * loss_given_failure * (1.0 - coverage)
+
+
+def early_redemption_prob(expected_loss, risk_tolerance, liquidity_need_per_year, panic_max,
                           panic_threshold):
     """Daily probability that a demand position is redeemed early.
 
-    Ordinary liquidity needs arrive at ``liquidity_need_per_year``; on top, fear triggers panic:
-    ``panic_max * logistic((failure_prob - threshold) / 0.02)`` with
-    ``threshold = panic_threshold * (0.5 + risk_tolerance)``. This is the impatient/panicking
-    depositor of Diamond and Dybvig (1983): redemption is rational when others are expected to
-    run.
+    Ordinary liquidity needs arrive at ``liquidity_need_per_year``; on top, fear of loss
+    triggers panic: ``panic_max * logistic((expected_loss - threshold) / 0.015)`` with
+    ``threshold = panic_threshold * (0.5 + risk_tolerance)``. This is the panicking depositor of
+    Diamond and Dybvig (1983): redemption is rational when others are expected to run, and a
+    fully credible cover (expected loss 0) removes the motive.
     """
     threshold = panic_threshold * (0.5 + risk_tolerance)
-    panic = panic_max * logistic((failure_prob - threshold) / 0.02)
+    panic = panic_max * logistic((expected_loss - threshold) / 0.015)
     return np.minimum(liquidity_need_per_year / DAYS_PER_YEAR + panic, 1.0)
 
 

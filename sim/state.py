@@ -80,6 +80,7 @@ class PlatformArrays:
         self.next_payout_day = np.full(c, -1, dtype=np.int32)
         self.in_resolution = np.zeros(c, dtype=bool)
         self.delay_seen = np.zeros(c, dtype=bool)  # some holder has been paid late here
+        self.outage = np.zeros(c, dtype=bool)  # cannot take or pay money today (shock)
 
     def used(self) -> slice:
         return slice(0, self.n)
@@ -87,7 +88,8 @@ class PlatformArrays:
     def open_mask(self) -> np.ndarray:
         """Platforms that take new money: active or distressed, and not winding down."""
         s = self.status[: self.n]
-        return ((s == Status.ACTIVE) | (s == Status.DISTRESSED)) & ~self.winding_down[: self.n]
+        return (((s == Status.ACTIVE) | (s == Status.DISTRESSED)) & ~self.winding_down[: self.n]
+                & ~self.outage[: self.n])
 
     def operating_mask(self) -> np.ndarray:
         """Platforms still paying investors (not failed, absconded or gone)."""
@@ -124,6 +126,8 @@ class InvestorArrays:
         self.risk_tolerance = np.zeros(n)
         self.attention = np.zeros(n)
         self.fear = np.zeros(n)  # general fear, annual failure probability added everywhere
+        # The parts of fear each contagion channel added (for attribution); fear is their sum.
+        self.fear_parts = {"herding": np.zeros(n), "shared_investors": np.zeros(n)}
         self.loss = np.zeros(n)  # cumulative written-off claims, yuan
         self.pos_platform = np.full(s, -1, dtype=np.int32)
         self.pos_principal = np.zeros(s)
