@@ -14,9 +14,9 @@ What is measured, all in one process on one core:
   very same days is the like-for-like comparison; the table says whether the draws matched.
   Where the object engine was not run (10^6 by default: about a minute a day), the array rate
   is compared with the object rate at the largest size measured, and the output says so. The
-  object engine's rate falls as the population grows (cache misses, longer agent lists), so
-  that ratio, if anything, understates the one at 10^6; the output also gives the most
-  conservative ratio, against the fastest object rate measured at any size.
+  object engine loops over agents in Python, so its rate per investor-day does not improve
+  with size and that ratio should not overstate the one at 10^6; the output also gives the
+  most conservative ratio, against the fastest object rate measured at any size.
 * **Physical floor** of one array step: (a) the time a fresh generator takes to produce, as
   float64 uniforms, as many 64-bit words as the step drew from the model's generator (read
   exactly from the PCG64 state advance; the values handed out are also counted through a thin
