@@ -150,15 +150,17 @@ class Channels:
         """Investors whose claims were written off (or who lost to absconding)."""
         self._fear_from_distress(owners, platforms)
 
-    def on_panic_redemptions(self, owners: np.ndarray) -> None:
+    def on_panic_redemptions(self, owners: np.ndarray, platforms: np.ndarray) -> None:
         """Early redemptions from platforms under news are visible to neighbours (herding)."""
         if self.cfg.herding.enabled and len(owners):
-            self._herd(np.unique(owners))
+            owners, first = np.unique(owners, return_index=True)
+            self._herd(owners, platforms[first])
 
     def _fear_from_distress(self, owners: np.ndarray, platforms: np.ndarray) -> None:
         if len(owners) == 0:
             return
-        owners = np.unique(owners)
+        owners, first = np.unique(owners, return_index=True)
+        sources = platforms[first]
         inv = self.model.investors
         if self.cfg.shared_investors.enabled:
             add = self.cfg.shared_investors.strength
@@ -167,10 +169,11 @@ class Channels:
             bump = np.maximum(add - part[owners], 0.0)
             part[owners] += bump
             inv.fear[owners] += bump
+            inv.fear_source["shared_investors"][owners] = sources
         if self.cfg.herding.enabled:
-            self._herd(owners)
+            self._herd(owners, sources)
 
-    def _herd(self, active: np.ndarray) -> None:
+    def _herd(self, active: np.ndarray, sources: np.ndarray) -> None:
         """Each active investor's neighbours gain ``strength * (1 - literacy) / degree`` fear."""
         inv = self.model.investors
         starts, ends = self.indptr[active], self.indptr[active + 1]
@@ -179,6 +182,7 @@ class Channels:
             return
         offsets = np.repeat(starts - np.cumsum(np.r_[0, counts[:-1]]), counts)
         neighbours = self.indices[np.arange(counts.sum()) + offsets]
+        inv.fear_source["herding"][neighbours] = np.repeat(sources, counts)
         add = (self.cfg.herding.strength * (1.0 - inv.literacy[neighbours])
                / np.maximum(self.degree[neighbours], 1))
         gained = np.bincount(neighbours, weights=add, minlength=inv.count)
@@ -263,7 +267,10 @@ class Channels:
         if len(slots):
             owners = slots // inv.slots
             for part in ("herding", "shared_investors"):
-                contributions[part] += float(inv.fear_parts[part][owners].mean()) * 0.7
+                # Fear this platform's own distress raised is not contagion from elsewhere.
+                outside = inv.fear_source[part][owners] != platform
+                fear = np.where(outside, inv.fear_parts[part][owners], 0.0)
+                contributions[part] += float(fear.mean()) * 0.7
         best = max(contributions, key=contributions.get)
         if contributions[best] < 1e-3:
             best = "none"

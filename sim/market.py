@@ -207,7 +207,7 @@ def operating_costs(model: P2PModel) -> None:
     model.ledger.book("operating_cost", np.arange(n), cost)
 
 
-def lend(model: P2PModel, applicants: np.ndarray) -> None:
+def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
     """Platforms lend cash above their buffer to screened applicants; Ponzi owners divert some.
 
     Applicants go to open platforms in proportion to lendable cash. Each platform accepts an
@@ -224,7 +224,7 @@ def lend(model: P2PModel, applicants: np.ndarray) -> None:
         accepting, plats.cash[:n] - plats.buffer_target[:n] * plats.products[:n], 0.0)
     lendable = np.maximum(lendable, 0.0)
 
-    ponzi = np.flatnonzero((plats.owner[:n] == Owner.PONZI) & (lendable > 0))
+    ponzi = np.flatnonzero((plats.owner[:n] == Owner.PONZI) & (lendable > 0) & divert)
     if len(ponzi):
         fake = lendable[ponzi] * cfg.ponzi_fake_share
         plats.cash[ponzi] -= fake

@@ -148,6 +148,62 @@ def events_table(model: P2PModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*fixed, "details"])
 
 
+CASCADE_CHANNELS = ("shock", "information", "herding", "shared_investors", "common_borrowers",
+                    "fire_sales", "shared_guarantors")
+
+
+def cascade_table(model: P2PModel) -> pd.DataFrame:
+    """One row per failure, in order: what failed, why, and which channel carried the stress.
+
+    ``channel`` is the channel that contributed most to the platform's stress in the days before
+    it failed (``shock`` = hit directly, ``own`` = its owner's choice with no outside stress,
+    ``none`` = no outside stress: bad loans or a Ponzi book). ``parent`` is the failure before it
+    when a contagion channel carried the stress. ``stress_*`` columns hold every channel's
+    contribution (perceived expected loss or loss share; a simple attribution).
+    """
+    names = [a.name for a in model.platform_agents]
+    rows = []
+    for order, f in enumerate(model.failures):
+        parent = f.get("parent")
+        row = {"order": order, "day": f["day"], "platform": f["platform"],
+               "name": names[f["platform"]], "cause": f["cause"], "channel": f["channel"],
+               "parent": -1 if parent is None else parent,
+               "parent_name": "" if parent is None else names[parent],
+               "promised_rate": f["rate"]}
+        for channel in CASCADE_CHANNELS:
+            row[f"stress_{channel}"] = f["contributions"].get(channel, 0.0)
+        rows.append(row)
+    columns = ["order", "day", "platform", "name", "cause", "channel", "parent", "parent_name",
+               "promised_rate", *[f"stress_{c}" for c in CASCADE_CHANNELS]]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def contagion_outcomes(model: P2PModel, ts: pd.DataFrame) -> dict:
+    """Cascade size, contagion multiplier, shock-to-peak-outflow time, failures by channel.
+
+    * contagion multiplier = all failures / failures hit directly by a shock (None without one);
+    * time to peak outflow = days from the first shock to the largest daily payout after it.
+    """
+    failures = model.failures
+    by_channel = {c: 0 for c in (*CASCADE_CHANNELS, "own", "none")}
+    for f in failures:
+        by_channel[f["channel"]] = by_channel.get(f["channel"], 0) + 1
+    direct = by_channel["shock"]
+    starts = [s.start for s in model.config.shocks]
+    peak_after = None
+    if starts and len(ts) > min(starts):
+        after = ts[ts["day"] >= min(starts)]
+        peak_after = int(after.loc[after["payouts"].idxmax(), "day"]) - min(starts)
+    contagious = sum(n for c, n in by_channel.items() if c not in ("shock", "own", "none"))
+    return {
+        "contagion_multiplier": len(failures) / direct if direct else None,
+        "failures_direct": direct,
+        "failures_by_contagion": contagious,
+        "days_shock_to_peak_outflow": peak_after,
+        **{f"failures_via_{c}": n for c, n in by_channel.items()},
+    }
+
+
 def summarize(model: P2PModel) -> dict:
     """End-of-run outcomes (MODEL.md, "Outcomes every run reports"). Money in yuan."""
     ts = model.timeseries()
@@ -187,4 +243,7 @@ def summarize(model: P2PModel) -> dict:
         "peak_unpaid_backlog": float(ts["unpaid_backlog"].max()),
         "final_investor_claims": float(ts["investor_claims"].iloc[-1]),
         "mean_promised_rate_end": float(ts["mean_promised_rate"].iloc[-1]),
+        **{f"failure_share_{c}": (n / len(failures) if failures else 0.0)
+           for c, n in by_cause.items()},
+        **contagion_outcomes(model, ts),
     }

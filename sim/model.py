@@ -74,7 +74,7 @@ class InvestorDecisions:
     choice: np.ndarray  # platform per chooser, -1 = outside option
     u_demand: np.ndarray
     u_term: np.ndarray
-    panicked: np.ndarray  # investors who redeemed early from a platform under bad news
+    panicked: np.ndarray  # positions redeemed early from a platform under bad news
 
 
 def _beta(rng: np.random.Generator, mean: float, size: int, concentration: float = 4.0):
@@ -222,9 +222,9 @@ class P2PModel(mesa.Model):
     def _initial_lending(self) -> None:
         """Day 0: platforms lend out their funds; loans are seasoned so maturities are spread."""
         start = self.loans.n
-        for _ in range(4):
+        for round_ in range(4):  # several rounds: one pass leaves applicants unmatched
             capacity = self.borrowers.n_loans < self.config.borrowers.max_lenders
-            market.lend(self, np.flatnonzero(capacity))
+            market.lend(self, np.flatnonzero(capacity), divert=round_ == 0)
         rows = np.arange(start, self.loans.n)
         rows = rows[~self.loans.fake[rows]]
         term = np.maximum(self.loans.maturity[rows] - self.day, 1)
@@ -433,7 +433,7 @@ class P2PModel(mesa.Model):
                                for j, i in enumerate(choosers)], dtype=np.int64)
         else:
             choice = self._choices_array(ctx, choosers, considered, u_choice)
-        panicked = redeem[ctx.news[inv.pos_platform[redeem]] > 0] // inv.slots
+        panicked = redeem[ctx.news[inv.pos_platform[redeem]] > 0]
         return InvestorDecisions(redeem, maturing, roll, choosers, amounts, choice, u_demand, u_term,
                                  panicked)
 
@@ -546,7 +546,7 @@ class P2PModel(mesa.Model):
         demand = d.u_demand[chosen] < self.platforms.demand_share[where]
         terms = menu[(d.u_term[chosen] * len(menu)).astype(int)]
         market.open_positions(self, d.choosers[chosen], where, d.amounts[chosen], demand, terms)
-        self.channels.on_panic_redemptions(d.panicked)
+        self.channels.on_panic_redemptions(d.panicked // inv.slots, inv.pos_platform[d.panicked])
 
     # ------------------------------------------------------------------ outputs
     def log_event(self, kind: str, platform: int, **details) -> None:
@@ -572,6 +572,10 @@ class P2PModel(mesa.Model):
     def platform_daily(self) -> pd.DataFrame:
         """Per-platform daily panel: status, claims, cash, rate, backlog."""
         return self.recorder.platform_daily()
+
+    def cascade_table(self) -> pd.DataFrame:
+        """Failures in order, with the channel that carried the stress and the parent failure."""
+        return metrics.cascade_table(self)
 
     def events_table(self) -> pd.DataFrame:
         """Events log: day, event, platform, cause and details."""

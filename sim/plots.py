@@ -192,7 +192,59 @@ def plot_rates(result: RunResult, path: Path) -> None:
     _finish(fig, result, "Rates", [top, low], path)
 
 
+CHANNEL_COLOURS = {
+    "shock": "#d1495b", "information": "#edae49", "herding": "#66a182",
+    "shared_investors": "#00798c", "common_borrowers": "#8d6a9f", "fire_sales": "#2e4057",
+    "shared_guarantors": "#c97064", "own": "#7f7f7f", "none": "#bdbdbd",
+}
+
+
+def plot_cascade(result: RunResult, path: Path) -> None:
+    """The failure cascade as a timeline: one row per failed platform, arrows parent -> child.
+
+    Each failure is a dot at its day, coloured by the channel that carried the stress to it;
+    an arrow from an earlier failure shows which failure it followed.
+    """
+    cascade = result.cascade
+    fig = Figure(figsize=(10, max(3.0, 0.32 * len(cascade) + 1.6)), layout="constrained")
+    ax = fig.add_subplot()
+    if cascade.empty:
+        ax.text(0.5, 0.5, "no failures in this run", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
+    else:
+        row = {p: i for i, p in enumerate(cascade["platform"])}
+        for _, f in cascade.iterrows():
+            if f["parent"] >= 0 and f["parent"] in row:
+                parent = cascade[cascade["platform"] == f["parent"]].iloc[0]
+                ax.annotate("", xy=(f["day"], row[f["platform"]]),
+                            xytext=(parent["day"], row[f["parent"]]),
+                            arrowprops={"arrowstyle": "->", "lw": 1.0,
+                                        "color": CHANNEL_COLOURS.get(f["channel"], "black"),
+                                        "alpha": 0.7, "shrinkA": 4, "shrinkB": 4})
+        for channel, group in cascade.groupby("channel"):
+            ax.scatter(group["day"], [row[p] for p in group["platform"]], s=60, zorder=3,
+                       color=CHANNEL_COLOURS.get(channel, "black"), label=channel,
+                       edgecolor="black", linewidth=0.5)
+        ax.set_yticks(range(len(cascade)),
+                      [f"{n} ({c})" for n, c in zip(cascade["name"], cascade["cause"],
+                                                    strict=True)], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_xlim(0, result.days)
+        ax.set_xlabel("day")
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(title="stress carried by", fontsize=8, title_fontsize=8, loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0))
+        _shade_shocks(result, [ax], on_top=False)
+    summary = result.summary
+    multiplier = summary.get("contagion_multiplier")
+    ax.set_title(f"Failure cascade: {len(cascade)} failures, contagion multiplier "
+                 f"{'-' if multiplier is None else f'{multiplier:.1f}'}", fontsize=11)
+    fig.savefig(path, dpi=110)
+
+
 PLOTS: dict[str, Callable[[RunResult, Path], None]] = {
+    "cascade.png": plot_cascade,
     "platforms_by_status.png": plot_status,
     "flows.png": plot_flows,
     "balance_sheet.png": plot_balance_sheet,

@@ -172,6 +172,7 @@ def write_tables(result: RunResult, folder: Path) -> None:
     result.platform_daily.to_parquet(folder / "platform_daily.parquet", index=False)
     result.events.to_parquet(folder / "events.parquet", index=False)
     result.events.to_csv(folder / "events.csv", index=False)
+    result.cascade.to_csv(folder / "cascade.csv", index=False)
     (folder / "summary.json").write_text(_json_text(result.summary), encoding="utf-8")
 
 

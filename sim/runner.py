@@ -8,7 +8,7 @@ stderr is not a terminal (so logs and pipes stay clean).
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from tqdm import tqdm
@@ -29,6 +29,7 @@ class RunResult:
         platforms: one row per platform ever created, state at the end of the run.
         platform_daily: day x platform panel; ``status`` is categorical.
         events: failures, exits, shocks and other events (``details`` holds JSON).
+        cascade: one row per failure with the contagion channel and parent failure.
         summary: end-of-run outcomes; values may be numpy scalars, NaN or None.
         elapsed_seconds: wall-clock time of set-up plus simulation, seconds.
     """
@@ -41,6 +42,7 @@ class RunResult:
     events: pd.DataFrame
     summary: dict
     elapsed_seconds: float
+    cascade: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def days(self) -> int:
@@ -94,7 +96,7 @@ def run_scenario(scenario: Scenario, seed: int | None = None, days: int | None =
         timeseries=model.timeseries(),
         platforms=model.platform_table(),
         platform_daily=model.platform_daily(),
-        events=model.events_table(),
+        events=model.events_table(), cascade=model.cascade_table(),
         summary=model.summary(),
         elapsed_seconds=time.perf_counter() - start,
     )

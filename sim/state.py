@@ -128,6 +128,10 @@ class InvestorArrays:
         self.fear = np.zeros(n)  # general fear, annual failure probability added everywhere
         # The parts of fear each contagion channel added (for attribution); fear is their sum.
         self.fear_parts = {"herding": np.zeros(n), "shared_investors": np.zeros(n)}
+        # The platform whose distress last raised each part (so a platform's own delays are not
+        # counted as contagion when its failure is attributed).
+        self.fear_source = {"herding": np.full(n, -1, dtype=np.int32),
+                            "shared_investors": np.full(n, -1, dtype=np.int32)}
         self.loss = np.zeros(n)  # cumulative written-off claims, yuan
         self.pos_platform = np.full(s, -1, dtype=np.int32)
         self.pos_principal = np.zeros(s)

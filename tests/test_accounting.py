@@ -94,7 +94,8 @@ def test_money_is_conserved_through_runs_fraud_failures_and_resolution():
                    "share_fraud": 0.25, "entry_per_year": 40.0, "funding_window_days": 10},
         investors={"liquidity_need_per_year": 8.0}, borrowers={"pd_mean": 0.15},
         resolution={"payout_interval_days": 5, "max_days": 15}, run={"days": 60, "seed": 2})
-    sc.shocks = [ShockConfig(type="rumour", start=10, duration=5, size=1.5)]
+    sc.shocks = [ShockConfig(type="rumour", start=10, duration=5, size=1.5),
+                 ShockConfig(type="fraud", start=20)]  # an abscond, whatever the draws
     model = model_of(sc, 60)  # checked every day
     events = Counter(e["event"] for e in model.events)
     causes = Counter(f["cause"] for f in model.failures)

@@ -13,7 +13,7 @@ from sim import cli, plots
 from sim.config import json_schema
 from tests.conftest import BASELINE, ROOT, TINY_SETS
 
-EXPECTED = {"timeseries.parquet", "timeseries.csv", "platforms.parquet", "platforms.csv",
+EXPECTED = {"cascade.csv", "timeseries.parquet", "timeseries.csv", "platforms.parquet", "platforms.csv",
             "platform_daily.parquet", "events.csv", "events.parquet", "summary.json",
             "manifest.json", *plots.PLOTS}
 

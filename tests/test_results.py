@@ -16,7 +16,7 @@ import sim
 from sim import plots, results
 
 TABLES = ("timeseries", "platforms", "platform_daily", "events")
-EXPECTED = {"timeseries.parquet", "timeseries.csv", "platforms.parquet", "platforms.csv",
+EXPECTED = {"cascade.csv", "timeseries.parquet", "timeseries.csv", "platforms.parquet", "platforms.csv",
             "platform_daily.parquet", "events.parquet", "events.csv", "summary.json",
             "manifest.json", *plots.PLOTS}
 
