@@ -106,7 +106,7 @@ class Investor(mesa.Agent):
         i = self.index
         return rules.perceived_failure_prob(
             inv.literacy[i], ctx.signal[platform], ctx.prior, inv.attention[i],
-            ctx.news[platform], ctx.news_weight, inv.fear[i], delayed, ctx.delay_fear)
+            ctx.news[platform], ctx.news_weight, inv.fear_of(i), delayed, ctx.delay_fear)
 
     def redemption_candidates(self, ctx: StepContext) -> list[int]:
         """Demand positions that could be redeemed today: held, not yet requested, still paying."""

@@ -164,11 +164,9 @@ class Channels:
         inv = self.model.investors
         if self.cfg.shared_investors.enabled:
             add = self.cfg.shared_investors.strength
-            part = inv.fear_parts["shared_investors"]
             # Fear is a level, not a count: a second delay the same month does not double it.
-            bump = np.maximum(add - part[owners], 0.0)
-            part[owners] += bump
-            inv.fear[owners] += bump
+            bump = np.maximum(add - inv.part_of("shared_investors", owners), 0.0)
+            inv.add_fear("shared_investors", owners, bump)
             inv.fear_source["shared_investors"][owners] = sources
         if self.cfg.herding.enabled:
             self._herd(owners, sources)
@@ -185,12 +183,11 @@ class Channels:
         inv.fear_source["herding"][neighbours] = np.repeat(sources, counts)
         add = (self.cfg.herding.strength * (1.0 - inv.literacy[neighbours])
                / np.maximum(self.degree[neighbours], 1))
-        gained = np.bincount(neighbours, weights=add, minlength=inv.count)
-        cap = self.cfg.herding.strength
-        part = inv.fear_parts["herding"]
-        new = np.minimum(part + gained, cap)
-        inv.fear += new - part
-        part[:] = new
+        touched, where = np.unique(neighbours, return_inverse=True)
+        gained = np.bincount(where, weights=add, minlength=len(touched))
+        before = inv.part_of("herding", touched)
+        after = np.minimum(before + gained, self.cfg.herding.strength)
+        inv.add_fear("herding", touched, after - before)
 
     def on_failure(self, platform: int) -> float:
         """A platform failed: stop its borrowers' refinancing; call on its guarantor.
@@ -269,7 +266,7 @@ class Channels:
             for part in ("herding", "shared_investors"):
                 # Fear this platform's own distress raised is not contagion from elsewhere.
                 outside = inv.fear_source[part][owners] != platform
-                fear = np.where(outside, inv.fear_parts[part][owners], 0.0)
+                fear = np.where(outside, inv.part_of(part, owners), 0.0)
                 contributions[part] += float(fear.mean()) * 0.7
         best = max(contributions, key=contributions.get)
         if contributions[best] < 1e-3:

@@ -61,6 +61,7 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
     inv.pos_start[slots] = model.day
     inv.pos_demand[slots] = demand
     inv.pos_maturity[slots] = np.where(demand, NEVER, model.day + terms)
+    model.position_index.add(slots, inv.pos_maturity[slots], demand)
     inv.pos_request[slots] = -1
     inv.pos_delayed[slots] = False
     by_platform = sum_by(platforms, amounts, plats.n)
@@ -187,11 +188,13 @@ def pay_requests(model: P2PModel) -> None:
     model.flows_today["payouts"] += paid_by_platform.sum()
     plats.payouts_window[:n, model.window_col] += paid_by_platform
     clear_slots(model, q[paid_full])
+    still_waiting = np.empty(len(queue), dtype=bool)
+    still_waiting[order] = ~paid_full  # back to arrival order
     waiting = q[~paid_full]
     mark_delayed(model, waiting)
     plats.backlog[:n] = sum_by(p[~paid_full], inv.pos_principal[waiting], n)
     # Keep arrival order for the requests still waiting.
-    model.queue = queue[np.isin(queue, waiting, assume_unique=True)]
+    model.queue = queue[still_waiting]
     model.flows_today["unpaid"] += plats.backlog[:n].sum()
 
 
@@ -288,7 +291,7 @@ def collect_repayments(model: P2PModel) -> None:
     collected = np.where(plats.in_resolution[p], model.config.resolution.collection_rate, 1.0)
     book.principal[live] = principal - repay
     done = live[last]
-    book.active[done] = False
+    book.close(done)
     np.subtract.at(bor.n_loans, book.borrower[done], 1)
     reduced = sum_by(p, repay, n)
     received_principal = sum_by(p, repay * collected, n)
@@ -324,7 +327,7 @@ def default_loans(model: P2PModel, defaulted: np.ndarray) -> None:
         plats.products[:n], 1.0)
     recovery = lost * model.config.borrowers.default_recovery
     book.principal[hit] = 0.0
-    book.active[hit] = False
+    book.close(hit)
     plats.loans[:n] -= lost
     plats.cash[:n] += recovery
     idx = np.arange(n)

@@ -28,6 +28,7 @@ from sim.state import (
     InvestorArrays,
     LoanBook,
     PlatformArrays,
+    PositionIndex,
     Status,
     sum_by,
 )
@@ -35,6 +36,7 @@ from sim.state import (
 AGENT_VIEW_LIMIT = 10_000  # above this, investor/borrower agents are made on demand only
 MIN_TICKET = 100.0  # yuan: the smallest position platforms accepted
 SIGNAL_PERSISTENCE_DAYS = 30.0  # autocorrelation time of investors' signal noise
+FEAR_CAP = 0.02  # fear above which an investor's positions skip the redemption bound
 
 
 @dataclass
@@ -115,6 +117,7 @@ class P2PModel(mesa.Model):
         self.loans = LoanBook(capacity=max(1024, 4 * bc.count))
         self.ledger = Ledger(capacity)
         self.queue = np.empty(0, dtype=np.int64)  # slots with unpaid requests, in arrival order
+        self.position_index = PositionIndex()
         self.events: list[dict] = []
         self.failures: list[dict] = []
         self.exit_reason: dict[int, str] = {}
@@ -143,10 +146,17 @@ class P2PModel(mesa.Model):
 
         self._init_platforms()
         shocks.check_targets(self)
+        savings_rate = config.investors.savings_rate
+        self._daily_savings = None
+        self._daily_savings_total = 0.0
         self._init_investors()
         self._init_borrowers()
         self._initial_allocation()
         self._initial_lending()
+        if savings_rate > 0:  # constant: computed once
+            self._daily_savings = self.investors.initial_wealth * (savings_rate
+                                                                   / rules.DAYS_PER_YEAR)
+            self._daily_savings_total = float(self._daily_savings.sum())
         self.recorder = metrics.Recorder(self)
         self.recorder.collect(self)
         if self.check_invariants:
@@ -280,12 +290,7 @@ class P2PModel(mesa.Model):
         platforms.resolve(self)
         platforms.enter(self)
 
-        fade = 0.5 ** (1.0 / self.config.investors.fear_half_life_days)
-        self.investors.fear *= fade
-        for part, enabled in (("herding", self.config.channels.herding.enabled),
-                              ("shared_investors", self.config.channels.shared_investors.enabled)):
-            if enabled:
-                self.investors.fear_parts[part] *= fade
+        self.investors.decay_fear(0.5 ** (1.0 / self.config.investors.fear_half_life_days))
         self.fire_sold_yesterday = self.flows_today["fire_sold"]
         self.live_loans_yesterday = float(self.platforms.loans[: self.platforms.n].sum())
         self.recorder.collect(self)
@@ -294,13 +299,10 @@ class P2PModel(mesa.Model):
 
     def _receive_savings(self) -> None:
         """New savings arrive as cash: ``savings_rate * initial_wealth / 365`` a day per investor."""
-        rate = self.config.investors.savings_rate
-        if rate <= 0:
+        if self._daily_savings is None:
             return
-        inv = self.investors
-        daily = inv.initial_wealth * (rate / rules.DAYS_PER_YEAR)
-        inv.cash += daily
-        self.ledger.savings += float(daily.sum())
+        self.investors.cash += self._daily_savings
+        self.ledger.savings += self._daily_savings_total
 
     # ------------------------------------------------------------------ inputs of rules
     def market_rate(self) -> float:
@@ -395,10 +397,12 @@ class P2PModel(mesa.Model):
             candidates = np.array(candidates, dtype=np.int64)
             maturing = np.array(maturing, dtype=np.int64)
         else:
-            candidates = np.flatnonzero(inv.pos_demand)
-            if not ctx.operating.all():  # skip the gather in the common all-open case
-                candidates = candidates[ctx.operating[inv.pos_platform[candidates]]]
-            maturing = np.flatnonzero(inv.pos_maturity == ctx.day)
+            candidates, where = self.position_index.demand_positions(inv.pos_demand,
+                                                                     inv.pos_platform)
+            if not ctx.operating.all():  # skip the filter in the common all-open case
+                open_ = ctx.operating[where]
+                candidates, where = candidates[open_], where[open_]
+            maturing = self.position_index.maturing(ctx.day, inv.pos_maturity)
             maturing = maturing[(inv.pos_request[maturing] < 0)
                                 & ctx.operating[inv.pos_platform[maturing]]]
         u_redeem = rng.random(len(candidates))
@@ -407,7 +411,7 @@ class P2PModel(mesa.Model):
             redeem = np.array([s for s, u in zip(candidates, u_redeem, strict=True)
                                if agents[s // inv.slots].redeems_early(ctx, s, u)], dtype=np.int64)
         else:
-            redeem = self._redemptions_array(ctx, candidates, u_redeem)
+            redeem = self._redemptions_array(ctx, candidates, where, u_redeem)
         u_roll = rng.random(len(maturing))
         if self.engine == "object":
             agents = self.investor_agents
@@ -437,7 +441,8 @@ class P2PModel(mesa.Model):
         return InvestorDecisions(redeem, maturing, roll, choosers, amounts, choice, u_demand, u_term,
                                  panicked)
 
-    def _redemptions_array(self, ctx: StepContext, cand: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def _redemptions_array(self, ctx: StepContext, cand: np.ndarray, where: np.ndarray,
+                           u: np.ndarray) -> np.ndarray:
         """Array form of :meth:`Investor.redeems_early`, evaluated only where it can matter.
 
         The rule is ``u < prob(position)``. Per platform, ``prob`` has a cheap upper bound (every
@@ -446,23 +451,32 @@ class P2PModel(mesa.Model):
         exactly those of the rule applied everywhere, at a fraction of the cost in calm times.
         """
         inv = self.investors
+        # Investors whose fear exceeds FEAR_CAP are few; their positions get the full rule,
+        # so the bound for everyone else can use the cap instead of the largest fear.
+        fearful = np.flatnonzero(inv.fear_level > FEAR_CAP / inv.fear_scale)
         fp_bound = np.minimum(
             np.maximum(ctx.prior, ctx.signal) + ctx.news_weight * np.maximum(ctx.news, 0.0)
-            + (inv.fear.max() if inv.count else 0.0)
-            + ctx.delay_fear * self.platforms.delay_seen[: self.platforms.n], 1.0)
+            + FEAR_CAP + ctx.delay_fear * self.platforms.delay_seen[: self.platforms.n], 1.0)
         bound = rules.early_redemption_prob(
             rules.expected_loss(fp_bound, ctx.loss_given_failure, 0.0),
             0.0, ctx.liquidity_need, ctx.panic_max, ctx.panic_threshold)
         bound = bound * (1.0 + 1e-9) + 1e-12  # never below the rule, whatever the rounding
         keep = np.flatnonzero(u < bound.max(initial=0.0))  # scalar test first: no gather
-        cand, u = cand[keep], u[keep]
-        p = inv.pos_platform[cand]
-        keep = u < bound[p]
-        cand, p, u = cand[keep], p[keep], u[keep]
+        keep = keep[u[keep] < bound[where[keep]]]
+        if len(fearful):
+            slots = (fearful[:, None] * inv.slots + np.arange(inv.slots)).ravel()
+            at = np.searchsorted(cand, slots)  # cand is sorted: equal entries are candidates
+            inside = at < len(cand)
+            at = at[inside][cand[at[inside]] == slots[inside]]
+            chosen = np.zeros(len(cand), dtype=bool)
+            chosen[keep] = True
+            chosen[at] = True
+            keep = np.flatnonzero(chosen)
+        cand, p, u = cand[keep], where[keep], u[keep]
         i = cand // inv.slots
         fp = rules.perceived_failure_prob(
             inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],
-            ctx.news_weight, inv.fear[i], inv.pos_delayed[cand], ctx.delay_fear)
+            ctx.news_weight, inv.fear_of(i), inv.pos_delayed[cand], ctx.delay_fear)
         loss = rules.expected_loss(fp, ctx.loss_given_failure, ctx.coverage[p])
         prob = rules.early_redemption_prob(loss, inv.risk_tolerance[i], ctx.liquidity_need,
                                            ctx.panic_max, ctx.panic_threshold)
@@ -475,7 +489,7 @@ class P2PModel(mesa.Model):
         p = inv.pos_platform[maturing]
         fp = rules.perceived_failure_prob(
             inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],
-            ctx.news_weight, inv.fear[i], inv.pos_delayed[maturing], ctx.delay_fear)
+            ctx.news_weight, inv.fear_of(i), inv.pos_delayed[maturing], ctx.delay_fear)
         y = rules.risk_adjusted_yield(ctx.rate[p], fp, ctx.loss_given_failure, ctx.coverage[p],
                                       inv.risk_tolerance[i])
         return ctx.open[p] & (u < rules.rollover_prob(y, ctx.outside_rate, ctx.sensitivity))
@@ -514,7 +528,7 @@ class P2PModel(mesa.Model):
         i = choosers[:, None]
         fp = rules.perceived_failure_prob(
             inv.literacy[i], ctx.signal[considered], ctx.prior, inv.attention[i],
-            ctx.news[considered], ctx.news_weight, inv.fear[i], False, ctx.delay_fear)
+            ctx.news[considered], ctx.news_weight, inv.fear_of(i), False, ctx.delay_fear)
         utilities = np.empty((len(choosers), considered.shape[1] + 1))
         utilities[:, 0] = ctx.outside_rate
         utilities[:, 1:] = rules.risk_adjusted_yield(
@@ -534,6 +548,8 @@ class P2PModel(mesa.Model):
             terms = menu[rng.integers(0, len(menu), len(rolled))]
             inv.pos_rate[rolled] = self.platforms.rate[inv.pos_platform[rolled]]
             inv.pos_maturity[rolled] = self.day + terms
+            self.position_index.add(rolled, inv.pos_maturity[rolled],
+                                    np.zeros(len(rolled), dtype=bool))
         requests = rng.permutation(np.concatenate([d.redeem, d.maturing[~d.roll]]))
         inv.pos_request[requests] = self.day
         # A requested position is no longer a candidate for early redemption; clearing the flag

@@ -230,7 +230,7 @@ def finish_exit(model: P2PModel, i: int) -> None:
     principal = float(book.principal[mine].sum())
     proceeds = principal * (1.0 - model.config.market.transfer_discount)
     book.principal[mine] = 0.0
-    book.active[mine] = False
+    book.close(mine)
     np.subtract.at(model.borrowers.n_loans, book.borrower[mine], 1)
     plats.loans[i] -= principal
     plats.cash[i] += proceeds
@@ -273,7 +273,7 @@ def start_resolution(model: P2PModel, i: int, status: Status, cause: str, **deta
         live = book.live()
         mine = live[(book.platform[live] == i) & book.fake[live]]
         book.principal[mine] = 0.0
-        book.active[mine] = False
+        book.close(mine)
         plats.fake_loans[i] = 0.0
         model.ledger.book_total("fake_writeoff", i, fake)
     true_equity = float(plats.cash[i] + plats.loans[i] - plats.products[i])
@@ -343,7 +343,7 @@ def resolve(model: P2PModel) -> None:
         lp = book.platform[left]
         remaining = sum_by(lp, book.principal[left], n)
         book.principal[left] = 0.0
-        book.active[left] = False
+        book.close(left)
         np.subtract.at(model.borrowers.n_loans, book.borrower[left], 1)
         plats.loans[:n] -= remaining
         model.ledger.book("collection_writeoff", np.arange(n), remaining)

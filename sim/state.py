@@ -125,8 +125,12 @@ class InvestorArrays:
         self.literacy = np.zeros(n)
         self.risk_tolerance = np.zeros(n)
         self.attention = np.zeros(n)
-        self.fear = np.zeros(n)  # general fear, annual failure probability added everywhere
-        # The parts of fear each contagion channel added (for attribution); fear is their sum.
+        # General fear (annual failure probability added everywhere) is stored as
+        # ``fear_level * fear_scale`` so that the daily decay is one multiplication of the scale
+        # instead of a pass over every investor. Read it with :meth:`fear_of`.
+        self.fear_level = np.zeros(n)
+        self.fear_scale = 1.0
+        # The parts of fear each contagion channel added (same scale; for attribution).
         self.fear_parts = {"herding": np.zeros(n), "shared_investors": np.zeros(n)}
         # The platform whose distress last raised each part (so a platform's own delays are not
         # counted as contagion when its failure is attributed).
@@ -142,9 +146,112 @@ class InvestorArrays:
         self.pos_request = np.full(s, -1, dtype=np.int32)  # day of an unpaid request, or -1
         self.pos_delayed = np.zeros(s, dtype=bool)  # its owner was paid late at this platform
 
+    def fear_of(self, idx):
+        """General fear of investors ``idx`` (annual failure probability)."""
+        return self.fear_level[idx] * self.fear_scale
+
+    def part_of(self, part: str, idx):
+        """The part of fear that channel ``part`` added, for investors ``idx``."""
+        return self.fear_parts[part][idx] * self.fear_scale
+
+    def add_fear(self, part: str, idx: np.ndarray, amount: np.ndarray) -> None:
+        """Add ``amount`` of fear (true units) to investors ``idx`` (unique) under ``part``."""
+        raw = amount / self.fear_scale
+        self.fear_level[idx] += raw
+        self.fear_parts[part][idx] += raw
+
+    @property
+    def fear(self) -> np.ndarray:
+        """Every investor's general fear (a new array; for inspection, not for hot paths)."""
+        return self.fear_level * self.fear_scale
+
+    def decay_fear(self, fade: float) -> None:
+        """Multiply all fear by ``fade``; renormalise the stored levels when the scale gets tiny."""
+        self.fear_scale *= fade
+        if self.fear_scale < 1e-12:
+            self.fear_level *= self.fear_scale
+            for part in self.fear_parts.values():
+                part *= self.fear_scale
+            self.fear_scale = 1.0
+
     def arrays(self) -> dict[str, np.ndarray]:
         """Every investor array, for streaming benchmarks and snapshots."""
         return {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
+
+
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (``np.unique`` without its overhead on integer arrays here)."""
+    values = np.sort(values, kind="stable")
+    if len(values) < 2:
+        return values
+    return values[np.r_[True, values[1:] != values[:-1]]]
+
+
+class PositionIndex:
+    """Where to look each day, so the daily scans need not read every position.
+
+    * ``demand``: a sorted superset of the positions flagged ``pos_demand`` (entries whose flag
+      was cleared are dropped lazily when the index is read);
+    * ``calendar``: term positions by maturity day (entries whose maturity changed are dropped
+      when their day is read).
+
+    Both give exactly what a full scan of the flags would, in the same (sorted) order.
+    """
+
+    def __init__(self) -> None:
+        self.demand: np.ndarray | None = None
+        self.demand_platform: np.ndarray | None = None  # platform of each entry (fixed while held)
+        self.demand_added: list[np.ndarray] = []
+        self.calendar: dict[int, list[np.ndarray]] = {}
+
+    def add(self, slots: np.ndarray, maturity: np.ndarray, demand: np.ndarray) -> None:
+        if len(slots) == 0:
+            return
+        self.demand_added.append(slots[demand])
+        term = slots[~demand]
+        days = maturity[~demand]
+        if len(term):
+            order = np.argsort(days, kind="stable")
+            term, days = term[order], days[order]
+            cuts = np.flatnonzero(np.diff(days)) + 1
+            for day, group in zip(days[np.r_[0, cuts]], np.split(term, cuts), strict=True):
+                self.calendar.setdefault(int(day), []).append(group)
+
+    def demand_positions(self, flags: np.ndarray, platform: np.ndarray):
+        """Sorted positions whose demand flag is set, and their platforms.
+
+        The positions equal ``np.flatnonzero(flags)``; the platforms equal ``platform`` at them.
+        """
+        if self.demand is None:
+            self.demand = np.flatnonzero(flags)
+            self.demand_platform = platform[self.demand]
+            self.demand_added.clear()
+        still = flags[self.demand]
+        current, where = self.demand[still], self.demand_platform[still]
+        if self.demand_added:
+            new = sorted_unique(np.concatenate(self.demand_added))
+            self.demand_added.clear()
+            new = new[flags[new]]
+            at = np.searchsorted(current, new)
+            if len(current):
+                fresh = ~((at < len(current))
+                          & (current[np.minimum(at, len(current) - 1)] == new))
+            else:
+                fresh = np.ones(len(new), dtype=bool)
+            # A position cleared and reopened since the last read may sit at another platform.
+            where[at[~fresh]] = platform[new[~fresh]]
+            current = np.insert(current, at[fresh], new[fresh])
+            where = np.insert(where, at[fresh], platform[new[fresh]])
+        self.demand, self.demand_platform = current, where
+        return current, where
+
+    def maturing(self, day: int, maturity: np.ndarray) -> np.ndarray:
+        """Sorted positions maturing on ``day`` (equal to ``np.flatnonzero(maturity == day)``)."""
+        groups = self.calendar.pop(day, [])
+        if not groups:
+            return np.empty(0, dtype=np.int64)
+        slots = sorted_unique(np.concatenate(groups))
+        return slots[maturity[slots] == day]
 
 
 @dataclass
@@ -172,6 +279,7 @@ class LoanBook:
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
+        self._live: np.ndarray | None = None  # cached live rows; reset whenever they change
         self._alloc(capacity)
 
     def _alloc(self, capacity: int) -> None:
@@ -189,8 +297,15 @@ class LoanBook:
                 "active")
 
     def live(self) -> np.ndarray:
-        """Indices of live loans."""
-        return np.flatnonzero(self.active[: self.n])
+        """Indices of live loans (cached until a loan is added or closed; do not modify)."""
+        if self._live is None:
+            self._live = np.flatnonzero(self.active[: self.n])
+        return self._live
+
+    def close(self, rows: np.ndarray) -> None:
+        """Mark loans as no longer live (repaid, defaulted, sold or written off)."""
+        self.active[rows] = False
+        self._live = None
 
     def add(self, platform, borrower, principal, rate, term, day, fake) -> np.ndarray:
         """Append loans (arrays of equal length); returns their row indices."""
@@ -207,6 +322,7 @@ class LoanBook:
         self.fake[rows] = fake
         self.active[rows] = True
         self.n += k
+        self._live = None
         return rows
 
     def _compact(self, extra: int) -> None:
@@ -220,6 +336,7 @@ class LoanBook:
         for f, values in old.items():
             getattr(self, f)[: len(keep)] = values
         self.n = len(keep)
+        self._live = None
 
 
 def sum_by(index: np.ndarray, values, n: int) -> np.ndarray:

@@ -1,0 +1,43 @@
+"""The incremental position index gives exactly what full scans of the flags would."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.state import NEVER, PositionIndex, sorted_unique
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 8))
+def test_index_matches_full_scans_under_random_opens_and_clears(seed, days):
+    rng = np.random.default_rng(seed)
+    size = 400
+    demand = np.zeros(size, dtype=bool)
+    maturity = np.full(size, NEVER, dtype=np.int64)
+    platform = np.full(size, -1, dtype=np.int64)
+    index = PositionIndex()
+    for day in range(1, days + 1):
+        cands, where = index.demand_positions(demand, platform)
+        assert np.array_equal(cands, np.flatnonzero(demand))
+        assert np.array_equal(where, platform[cands])
+        assert np.array_equal(index.maturing(day, maturity), np.flatnonzero(maturity == day))
+        # Clear some positions, then open new ones (some reuse cleared slots).
+        cleared = rng.choice(size, rng.integers(0, 40), replace=False)
+        demand[cleared] = False
+        maturity[cleared] = NEVER
+        platform[cleared] = -1
+        free = np.flatnonzero(platform < 0)
+        opened = rng.choice(free, min(len(free), int(rng.integers(0, 60))), replace=False)
+        is_demand = rng.random(len(opened)) < 0.4
+        platform[opened] = rng.integers(0, 5, len(opened))
+        demand[opened] = is_demand
+        maturity[opened] = np.where(is_demand, NEVER, day + 1 + rng.integers(0, 4, len(opened)))
+        index.add(opened, maturity[opened], is_demand)
+
+
+def test_sorted_unique_equals_numpy_unique():
+    values = np.random.default_rng(1).integers(0, 50, 500)
+    assert np.array_equal(sorted_unique(values), np.unique(values))
+    assert np.array_equal(sorted_unique(np.array([], dtype=np.int64)), np.array([]))
