@@ -137,9 +137,20 @@ def peak_rss_mb() -> float:
     return peak / 1e6 if sys.platform == "darwin" else peak * 1024 / 1e6
 
 
-def sized_scenario(investors: int, days: int) -> Scenario:
+CHANNEL_MODES = ("default", "all", "none")
+
+
+def set_channels(sc: Scenario, mode: str) -> Scenario:
+    """Switch every contagion channel on (``all``), off (``none``), or leave the defaults."""
+    if mode != "default":
+        for name in type(sc.channels).model_fields:
+            getattr(sc.channels, name).enabled = mode == "all"
+    return sc
+
+
+def sized_scenario(investors: int, days: int, channels: str = "default") -> Scenario:
     """The default scenario with ``investors`` investors, investors / 5 borrowers, 100 platforms."""
-    sc = Scenario()
+    sc = set_channels(Scenario(), channels)
     sc.investors.count = investors
     sc.borrowers.count = max(investors // 5, 10)
     sc.platforms.count = 100
@@ -207,7 +218,8 @@ class EngineTiming:
 
 
 def time_engine(investors: int, engine: str, days: int, warmup: int, repeats: int = 1,
-                keep_model: bool = False) -> tuple[EngineTiming, P2PModel | None]:
+                keep_model: bool = False, channels: str = "default",
+                ) -> tuple[EngineTiming, P2PModel | None]:
     """Time ``days`` steps of an engine after ``warmup`` untimed steps.
 
     The window is run on ``repeats`` fresh models (same seed, so the same work); the repeat with
@@ -231,7 +243,7 @@ def time_engine(investors: int, engine: str, days: int, warmup: int, repeats: in
     for _ in range(max(1, repeats)):
         model = None
         gc.collect()
-        scenario = sized_scenario(investors, warmup + days)
+        scenario = sized_scenario(investors, warmup + days, channels)
         start = time.perf_counter()
         model = P2PModel(scenario, engine=engine)
         build_best = min(build_best, time.perf_counter() - start)
@@ -315,13 +327,13 @@ def physical_floor(model: P2PModel, words_per_step: float, repeats: int) -> Floo
     return Floor(words=words, draw_s=draw, megabytes=megabytes, stream_s=stream)
 
 
-def time_baseline() -> tuple[float, float]:
+def time_baseline(channels: str = "default") -> tuple[float, float]:
     """Load and run the baseline scenario end to end; (seconds, simulated days)."""
     from sim.runner import run_scenario  # lazy: pulls in tqdm and pandas output tables
 
     gc.collect()
     start = time.perf_counter()
-    result = run_scenario(load_scenario(BASELINE), progress=False)
+    result = run_scenario(set_channels(load_scenario(BASELINE), channels), progress=False)
     return time.perf_counter() - start, result.days
 
 
@@ -357,6 +369,8 @@ def _parser() -> argparse.ArgumentParser:
                              "1 from 10^6)")
     parser.add_argument("--micro-repeats", type=int, default=7, metavar="K",
                         help="best of K for the floor's micro timings (default 7)")
+    parser.add_argument("--channels", choices=CHANNEL_MODES, default="default",
+                        help="contagion channels: scenario defaults, all on, or all off")
     parser.add_argument("--skip-baseline", action="store_true",
                         help="do not time the baseline scenario")
     parser.add_argument("--quick", action="store_true",
@@ -390,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"p2psim bench: one process, numpy {np.__version__}, Python "
           f"{sys.version.split()[0]}; borrowers = investors / 5, 100 platforms; "
           f"{args.warmup} warm-up days, then timed days {args.warmup + 1}-"
-          f"{args.warmup + args.days}\n")
+          f"{args.warmup + args.days}; channels: {args.channels}\n")
 
     arrays: dict[int, EngineTiming] = {}
     objects: dict[int, EngineTiming] = {}
@@ -411,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
         if size in sizes:
             repeats = args.repeats or (3 if size < 10**6 else 1)
             timing, model = time_engine(size, "array", args.days, args.warmup, repeats,
+                                        channels=args.channels,
                                         keep_model=True)
             words = timing.words_per_step
             floors[size] = physical_floor(
@@ -421,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
             row(timing)
         if size in object_sizes:
             days = args.object_days or _default_object_days(size, args.days)
-            timing, _ = time_engine(size, "object", days, args.warmup)
+            timing, _ = time_engine(size, "object", days, args.warmup, channels=args.channels)
             objects[size] = timing
             row(timing)
     print("(* values handed out; the bit generator is not PCG64)" if any(
@@ -505,7 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.skip_baseline:
         print(f"  SKIP  baseline under {TARGET_BASELINE_S:.0f} s: --skip-baseline")
     else:
-        seconds, days = time_baseline()
+        seconds, days = time_baseline(args.channels)
         verdict = "PASS" if seconds < TARGET_BASELINE_S else "FAIL"
         print(f"  {verdict}  baseline (100 platforms, 100,000 investors, 20,000 borrowers, "
               f"{days} days) end to end under {TARGET_BASELINE_S:.0f} s: {seconds:.1f} s")
