@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 CHANNELS = ("information", "herding", "shared_investors", "common_borrowers", "fire_sales",
             "shared_guarantors")
 STRESS_MEMORY_DAYS = 14.0  # how far back "the days before a failure" reach in the attribution
+# Below this much stress (about 2% of perceived expected loss) a failure is not put down to any
+# channel: background noise such as ordinary debt-transfer sales is not contagion.
+ATTRIBUTION_FLOOR = 0.02
 NETWORKX_LIMIT = 200_000  # above this, the same Watts-Strogatz algorithm runs in numpy
 
 
@@ -269,7 +272,7 @@ class Channels:
                 fear = np.where(outside, inv.part_of(part, owners), 0.0)
                 contributions[part] += float(fear.mean()) * 0.7
         best = max(contributions, key=contributions.get)
-        if contributions[best] < 1e-3:
+        if contributions[best] < ATTRIBUTION_FLOOR:
             best = "none"
         return best, contributions
 

@@ -45,6 +45,18 @@ SUMMARY_ROWS = [
     ("peak_unpaid_backlog", "peak unpaid backlog (yuan)", "yuan"),
     ("final_investor_claims", "investor claims at end (yuan)", "yuan"),
     ("mean_promised_rate_end", "mean promised rate at end", "rate"),
+    ("contagion_multiplier", "contagion multiplier", "ratio"),
+    ("failures_direct", "  failures hit directly by a shock", "int"),
+    ("failures_by_contagion", "  failures carried by contagion", "int"),
+    *[(f"failures_via_{c}", f"    via {c.replace('_', ' ')}", "int")
+      for c in ("information", "herding", "shared_investors", "common_borrowers", "fire_sales",
+                "shared_guarantors")],
+    ("failures_via_own", "  owner's own choice", "int"),
+    ("failures_via_none", "  no outside stress", "int"),
+    ("failures_via_shock", "  (direct shock)", "int"),
+    ("days_shock_to_peak_outflow", "days from first shock to peak outflow", "int"),
+    *[(f"failure_share_{c}", f"share of failures: {c.replace('_', ' ')}", "pct")
+      for c in ("run", "insolvency", "absconding", "regulatory_closure", "orderly_exit")],
 ]
 
 
@@ -68,6 +80,8 @@ def format_value(value, kind: str) -> str:
         return f"{100 * number:.2f}%"
     if kind == "rate":
         return f"{100 * number:.2f}% a year"
+    if kind == "ratio":
+        return f"{number:.2f}x"
     return f"{number:,.0f}"
 
 
