@@ -322,7 +322,7 @@ class SharedInvestorChannel(Section):
 
     enabled: bool = Field(True, description="Switch the channel on or off.")
     strength: Annotated[float, Field(ge=0.0)] = Field(
-        0.4, description="Fear (annual failure probability) added by a delay or loss anywhere.")
+        0.15, description="Fear (annual failure probability) added by a delay or loss anywhere.")
 
 
 class CommonBorrowerChannel(Section):
