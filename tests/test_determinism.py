@@ -28,7 +28,8 @@ def config():
                         investors={"liquidity_need_per_year": 6.0},
                         resolution={"payout_interval_days": 5, "max_days": 10},
                         run={"days": 30, "check_invariants": False})
-    sc.shocks = [ShockConfig(type="rumour", start=8, duration=4, size=1.0)]
+    sc.shocks = [ShockConfig(type="rumour", start=8, duration=4, size=2.0)]
+    sc.channels.shared_investors.strength = 0.4  # turbulence is the point here
     return sc
 
 
