@@ -267,8 +267,9 @@ class ShockConfig(Section):
     * ``fraud``: the platform absconds on ``start`` (``platform``, or the largest by claims).
     * ``rumour``: public news of intensity ``size`` (1 = as strong as distress) at ``platform``
       or everywhere, with no change in fundamentals.
-    * ``deadline``: platforms with registered capital below ``size`` yuan must exit by
-      ``start + duration``: they stop new business on ``start`` and are closed on the deadline.
+    * ``deadline``: platforms with registered capital below ``size`` yuan must exit within
+      ``duration`` days: they stop new business on ``start`` and are closed at the end of day
+      ``start + duration - 1`` (the deadline).
     * ``outage``: ``platform`` (or the largest) can neither take nor pay money for ``duration``.
     """
 

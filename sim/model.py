@@ -222,7 +222,11 @@ class P2PModel(mesa.Model):
             chosen = choice >= 0
             who, where = ok[chosen], choice[chosen]
             demand = u_demand[chosen] < self.platforms.demand_share[where]
-            terms = menu[(u_term[chosen] * len(menu)).astype(int)]
+            # Positions outstanding at a moment are length-biased: a product twice as long is
+            # twice as likely to be found open, so day-0 terms are drawn with weight ~ term.
+            weight = np.cumsum(menu) / menu.sum()
+            terms = menu[np.minimum(np.searchsorted(weight, u_term[chosen], side="right"),
+                                    len(menu) - 1)]
             # Spread first maturities uniformly over the term so day-0 cohorts do not bunch.
             first = 1 + (self.rng.random(len(who)) * terms).astype(np.int64)
             market.open_positions(self, who, where, per_slot[who], demand, first)

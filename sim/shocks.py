@@ -88,7 +88,8 @@ def apply_shocks(model: P2PModel) -> None:
             model.shock_targets[number] = target
             from sim import platforms
 
-            platforms.force_abscond(model, target, cause="absconding")
+            if model.platforms.operating_mask()[target]:  # a failed platform cannot abscond again
+                platforms.force_abscond(model, target, cause="absconding")
         elif shock.type == "deadline":
             _deadline(model, number, shock, first, last=model.day == end - 1)
         if first:

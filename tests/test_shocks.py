@@ -364,10 +364,6 @@ def test_fraud_largest_hits_the_platform_with_most_claims():
     assert list(starts["platform"]) == [victim]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a fraud shock naming a platform already in resolution absconds it again: "
-    "sim/shocks.py:86-91 calls force_abscond without checking operating_mask, so the "
-    "estate's collections are stolen and a second failure is recorded"))
 def test_fraud_shock_at_a_platform_already_in_resolution_steals_nothing():
     first = ShockConfig(type="fraud", start=5, platform=TARGET)
     second = ShockConfig(type="fraud", start=12, platform=TARGET)
