@@ -53,6 +53,7 @@ PLATFORM_FLOWS = (
     "exit_sale_proceeds",  # buyers -> platform cash at exit
     "levies",  # platform cash -> protection fund
     "claims_guaranteed",  # claims paid off by a third-party guarantor: guarantor -> investors
+    "claims_protected",  # claims paid off by the protection fund: fund -> investors
 )
 
 
@@ -120,7 +121,7 @@ class Ledger:
         expect("platform fake loans", plats.fake_loans[:n], f["fake_loans_made"] - f["fake_writeoff"])
         products_expected = (
             f["deposits"] - f["payouts"] + f["interest_capitalised"] - f["claims_written_off"]
-            - f["claims_guaranteed"]
+            - f["claims_guaranteed"] - f["claims_protected"]
         )
         expect("platform product liabilities", plats.products[:n], products_expected)
 
@@ -158,6 +159,8 @@ class Ledger:
                        + self.guarantor_cash)
         expect("system cash", system_cash, self.opening_investor_cash + outside_net)
         expect("stolen", self.stolen, f["stolen"].sum() + f["fake_loans_made"].sum())
+        expect("protection payouts vs claims paid off", self.protection_payouts,
+               f["claims_protected"].sum())
         expect("guarantors", self.guarantor_cash,
                self.guarantor_capital_in - f["claims_guaranteed"].sum())
         expect("protection fund", self.fund_cash,

@@ -366,6 +366,30 @@ class ChannelsConfig(Section):
     shared_guarantors: GuarantorChannel = Field(default_factory=GuarantorChannel)
 
 
+class ProtectionFundConfig(Section):
+    """Investor protection fund [S0 §V.A]: levy, cover, payout delay, optional backstop."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    levy_rate: Rate = Field(0.002, description="Levy on product balances, annual share.")
+    coverage_share: Share = Field(
+        0.9, description="Share of a claim covered (1 - co-insurance share).")
+    coverage_cap: Money = Field(1e5, description="Most paid per position, yuan.")
+    payout_delay_days: Annotated[int, Field(ge=0)] = Field(
+        30, description="Days from a failure to the payout.")
+    public_backstop: bool = Field(
+        False, description="The government tops the fund up when it cannot pay in full.")
+    initial_fund: Money = Field(0.0, description="Money in the fund on day 0, yuan.")
+    reserve_target: Money = Field(
+        5e7, description="Fund size at which investors fully trust it again after a shortfall, "
+        "yuan.")
+
+
+class PoliciesConfig(Section):
+    """Regulatory policies; each is off unless enabled."""
+
+    protection_fund: ProtectionFundConfig = Field(default_factory=ProtectionFundConfig)
+
+
 class Scenario(Section):
     """A complete scenario file."""
 
@@ -379,6 +403,7 @@ class Scenario(Section):
     resolution: ResolutionConfig = Field(default_factory=ResolutionConfig)
     shocks: list[ShockConfig] = Field(default_factory=list, description="Scheduled shocks.")
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    policies: PoliciesConfig = Field(default_factory=PoliciesConfig)
 
 
 class ScenarioError(Exception):

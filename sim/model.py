@@ -21,6 +21,7 @@ from sim.accounting import Ledger
 from sim.agents import Borrower, Investor, Platform
 from sim.channels import Channels
 from sim.config import Scenario
+from sim.policies import Policies
 from sim.state import (
     NEVER,
     NO_PLATFORM,
@@ -136,6 +137,7 @@ class P2PModel(mesa.Model):
         self.shock_targets: dict[int, int] = {}
         self.noncompliant: dict[int, np.ndarray] = {}
         self.channels = Channels(self)
+        self.policies = Policies(self)
         self.sector_multiplier = np.ones(bc.sectors)  # credit-shock hazard multipliers
         self.outside_rate = config.market.outside_rate
         self.signal_noise_scale = ic.signal_noise
@@ -271,6 +273,7 @@ class P2PModel(mesa.Model):
         self.discount_today = market.transfer_discount(self)
         shocks.apply_shocks(self)
         self.channels.start_of_day()
+        self.policies.start_of_day()
         self._update_signals()
 
         self._receive_savings()

@@ -290,6 +290,7 @@ def start_resolution(model: P2PModel, i: int, status: Status, cause: str, **deta
                     claims=float(plats.products[i]), **details)
     model.channels.on_losses(slots // inv.slots, np.full(len(slots), i))
     model.channels.on_failure(i)
+    model.policies.on_failure(i)
 
 
 def resolve(model: P2PModel) -> None:
