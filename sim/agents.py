@@ -113,7 +113,7 @@ class Investor(mesa.Agent):
         inv = self.model.investors
         return [s for s in self.slot_range
                 if inv.pos_demand[s] and inv.pos_request[s] < 0
-                and ctx.operating[inv.pos_platform[s]]]
+                and ctx.redeemable[inv.pos_platform[s]]]
 
     def redeems_early(self, ctx: StepContext, slot: int, u: float) -> bool:
         """Redeem a demand position early today (``rules.early_redemption_prob``)."""

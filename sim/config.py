@@ -384,10 +384,45 @@ class ProtectionFundConfig(Section):
         "yuan.")
 
 
+class CustodyConfig(Section):
+    """Bank custody / segregation of investor money [S1 §3(2), S2]."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    share: Share = Field(1.0, description="Share of platforms whose funds are held at a bank.")
+
+
+class LiquidityReserveConfig(Section):
+    """Minimum cash against product liabilities [S2 流动性管理: 资金储备]."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    ratio: Share = Field(0.2, description="Cash a platform must hold, share of its claims.")
+
+
+class RedemptionGateConfig(Section):
+    """Suspension of early redemptions under a run (Diamond and Dybvig 1983)."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    trigger: Share = Field(
+        0.05, description="A day's requests above this share of claims close the gate.")
+    days: Days = Field(30, description="Days the gate stays closed.")
+
+
+class EntryThresholdConfig(Section):
+    """Minimum registered capital for entrants; incumbents must comply in a grace period."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    min_capital: Money = Field(5e6, description="Minimum registered capital, yuan.")
+    grace_days: Days = Field(180, description="Days incumbents have to comply or exit.")
+
+
 class PoliciesConfig(Section):
     """Regulatory policies; each is off unless enabled."""
 
     protection_fund: ProtectionFundConfig = Field(default_factory=ProtectionFundConfig)
+    custody: CustodyConfig = Field(default_factory=CustodyConfig)
+    liquidity_reserve: LiquidityReserveConfig = Field(default_factory=LiquidityReserveConfig)
+    redemption_gates: RedemptionGateConfig = Field(default_factory=RedemptionGateConfig)
+    entry_threshold: EntryThresholdConfig = Field(default_factory=EntryThresholdConfig)
 
 
 class Scenario(Section):

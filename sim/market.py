@@ -227,7 +227,8 @@ def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
         accepting, plats.cash[:n] - plats.buffer_target[:n] * plats.products[:n], 0.0)
     lendable = np.maximum(lendable, 0.0)
 
-    ponzi = np.flatnonzero((plats.owner[:n] == Owner.PONZI) & (lendable > 0) & divert)
+    ponzi = np.flatnonzero((plats.owner[:n] == Owner.PONZI) & (lendable > 0) & divert
+                           & ~plats.custody[:n])  # custody: no pool to divert from
     if len(ponzi):
         fake = lendable[ponzi] * cfg.ponzi_fake_share
         plats.cash[ponzi] -= fake

@@ -50,6 +50,7 @@ class StepContext:
     rate: np.ndarray
     coverage: np.ndarray
     operating: np.ndarray
+    redeemable: np.ndarray  # operating and not gated: early redemption possible
     open: np.ndarray
     sector_multiplier: np.ndarray
     prior: float
@@ -136,6 +137,7 @@ class P2PModel(mesa.Model):
         self.liquidity_multiplier = 1.0  # scales investors' ordinary redemption need (shocks)
         self.shock_targets: dict[int, int] = {}
         self.noncompliant: dict[int, np.ndarray] = {}
+        self.requests_today = np.zeros(capacity)  # yuan requested at each platform today
         self.channels = Channels(self)
         self.policies = Policies(self)
         self.sector_multiplier = np.ones(bc.sectors)  # credit-shock hazard multipliers
@@ -291,6 +293,7 @@ class P2PModel(mesa.Model):
         market.operating_costs(self)
 
         platforms.update_status(self)
+        self.policies.end_of_day()
         platforms.abscond(self)
         platforms.orderly_exits(self)
         platforms.update_pricing(self)
@@ -358,6 +361,7 @@ class P2PModel(mesa.Model):
         return StepContext(
             day=self.day, signal=signal, news=news, rate=plats.rate[:n].copy(),
             coverage=coverage, operating=plats.operating_mask(), open=plats.open_mask(),
+            redeemable=plats.operating_mask() & (plats.gate_until[:n] <= self.day),
             sector_multiplier=self.sector_multiplier, prior=ic.prior_failure_prob,
             news_weight=ic.news_weight, delay_fear=ic.delay_fear,
             liquidity_need=ic.liquidity_need_per_year * self.liquidity_multiplier, panic_max=ic.panic_redemption,
@@ -406,8 +410,8 @@ class P2PModel(mesa.Model):
         else:
             candidates, where = self.position_index.demand_positions(inv.pos_demand,
                                                                      inv.pos_platform)
-            if not ctx.operating.all():  # skip the filter in the common all-open case
-                open_ = ctx.operating[where]
+            if not ctx.redeemable.all():  # skip the filter in the common all-open case
+                open_ = ctx.redeemable[where]
                 candidates, where = candidates[open_], where[open_]
             maturing = self.position_index.maturing(ctx.day, inv.pos_maturity)
             maturing = maturing[(inv.pos_request[maturing] < 0)
@@ -564,6 +568,9 @@ class P2PModel(mesa.Model):
         inv.pos_demand[requests] = False
         self.queue = np.concatenate([self.queue, requests])
         self.flows_today["requests"] += float(inv.pos_principal[requests].sum())
+        self.requests_today[:] = 0.0
+        n = self.platforms.n
+        self.requests_today[:n] = sum_by(inv.pos_platform[requests], inv.pos_principal[requests], n)
         chosen = d.choice >= 0
         where = d.choice[chosen]
         demand = d.u_demand[chosen] < self.platforms.demand_share[where]

@@ -49,8 +49,14 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
         custom = custom[: total - count]
     if total <= 0:
         return
-    idx = np.arange(plats.n, plats.n + total)
     capital = cfg.capital_median * np.exp(cfg.capital_sigma * rng.standard_normal(count))
+    if model.day > 0:  # an entry threshold turns away entrants with too little capital
+        capital = capital[model.policies.admits(capital)]
+        total -= count - len(capital)
+        count = len(capital)
+        if total <= 0:
+            return
+    idx = np.arange(plats.n, plats.n + total)
     probs = owner_type_probs(capital, cfg.share_ponzi, cfg.share_fraud, cfg.capital_median,
                              cfg.fraud_capital_elasticity)
     u = rng.random(count)
@@ -91,6 +97,7 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
     plats.n += total
     model.ledger.book("capital_in", idx, cols["capital"])
     model.channels.on_platforms_created(idx)
+    model.policies.on_platforms_created(idx)
     names = [f"P{i:04d}" for i in idx[:count]] + [c.name for c in custom]
     for i, name in zip(idx, names, strict=True):
         model.platform_agents.append(Platform(model, int(i), name))
@@ -174,7 +181,8 @@ def abscond(model: P2PModel) -> None:
     cfg = model.config.platforms
     plats = model.platforms
     n = plats.n
-    candidates = (plats.owner[:n] == Owner.FRAUD) & plats.operating_mask()
+    # Under bank custody there is no pool to run off with.
+    candidates = (plats.owner[:n] == Owner.FRAUD) & plats.operating_mask() & ~plats.custody[:n]
     if not candidates.any():
         return
     dep = plats.deposits_window[:n].sum(axis=1)
@@ -190,8 +198,8 @@ def abscond(model: P2PModel) -> None:
 def force_abscond(model: P2PModel, i: int, cause: str) -> None:
     """The owner takes all the cash and disappears; the estate goes into resolution."""
     plats = model.platforms
-    take = float(plats.cash[i])
-    plats.cash[i] = 0.0
+    take = 0.0 if plats.custody[i] else float(plats.cash[i])  # custody: the cash is at a bank
+    plats.cash[i] -= take
     model.ledger.book_total("stolen", i, take)
     model.ledger.stolen += take
     model.flows_today["stolen"] += take

@@ -115,6 +115,101 @@ class ProtectionFund:
                 model.log_event("fund_depleted", payout.platform, owed=total, paid=paid)
 
 
+class Custody:
+    """Bank custody of investor money [S1 §3(2), S2].
+
+    A platform under custody holds no pool of its own: an absconding owner finds nothing to take,
+    a Ponzi owner cannot divert cash into fake loans, and without a pool it cannot offer products
+    redeemable on demand (no maturity transformation beyond matched terms).
+    """
+
+    def __init__(self, model: P2PModel, cfg) -> None:
+        self.model, self.cfg = model, cfg
+
+    def on_platforms_created(self, idx: np.ndarray) -> None:
+        plats = self.model.platforms
+        under = self.model.rng.random(len(idx)) < self.cfg.share
+        plats.custody[idx] = under
+        plats.demand_share[idx] = np.where(under, 0.0, plats.demand_share[idx])
+
+
+class LiquidityReserve:
+    """A platform must keep ``ratio`` of its claims in cash: it lends only above that."""
+
+    def __init__(self, model: P2PModel, cfg) -> None:
+        self.model, self.cfg = model, cfg
+
+    def on_platforms_created(self, idx: np.ndarray) -> None:
+        plats = self.model.platforms
+        plats.buffer_target[idx] = np.maximum(plats.buffer_target[idx], self.cfg.ratio)
+
+
+class RedemptionGates:
+    """Suspension of convertibility: a run closes the gate on early redemptions for a while.
+
+    When a day's requests at a platform exceed ``trigger`` of its claims, early redemptions of
+    demand products are refused for ``days`` (Diamond and Dybvig 1983). Maturing term products
+    are still paid.
+    """
+
+    def __init__(self, model: P2PModel, cfg) -> None:
+        self.model, self.cfg = model, cfg
+
+    def end_of_day(self) -> None:
+        model = self.model
+        plats = model.platforms
+        n = plats.n
+        heavy = model.requests_today[:n] > self.cfg.trigger * np.maximum(plats.products[:n], 1.0)
+        closing = heavy & (plats.gate_until[:n] <= model.day) & plats.operating_mask()
+        for i in np.flatnonzero(closing):
+            model.log_event("gate_closed", int(i), until=model.day + self.cfg.days)
+        plats.gate_until[:n] = np.where(closing, model.day + self.cfg.days, plats.gate_until[:n])
+
+
+class EntryThreshold:
+    """Minimum registered capital [S0 §V.B, S1 §3(1)].
+
+    Entrants below ``min_capital`` are refused. Incumbents below it have ``grace_days``: honest
+    owners pay in the missing capital; fraud-prone owners, who would rather not, stop new
+    business and are closed at the end of the grace period.
+    """
+
+    def __init__(self, model: P2PModel, cfg) -> None:
+        self.model, self.cfg = model, cfg
+        self.noncompliant: np.ndarray | None = None
+
+    def admits(self, capital: np.ndarray) -> np.ndarray:
+        return capital >= self.cfg.min_capital
+
+    def start_of_day(self) -> None:
+        from sim import platforms as platform_rules
+        from sim.state import Owner, Status
+
+        model = self.model
+        plats = model.platforms
+        n = plats.n
+        if model.day == 1:
+            below = np.flatnonzero(plats.operating_mask() & (plats.capital[:n] < self.cfg.min_capital))
+            honest = below[plats.owner[below] == Owner.HONEST]
+            top_up = self.cfg.min_capital - plats.capital[honest]
+            plats.capital[honest] += top_up
+            plats.cash[honest] += top_up
+            model.ledger.book("capital_in", honest, top_up)
+            self.noncompliant = below[plats.owner[below] != Owner.HONEST]
+            for i in self.noncompliant:
+                plats.winding_down[i] = True
+                model.exit_reason[int(i)] = "regulatory_closure"
+                model.log_event("deadline_notice", int(i), cause="regulatory_closure",
+                                deadline_day=self.cfg.grace_days)
+        if model.day == self.cfg.grace_days and self.noncompliant is not None:
+            for i in self.noncompliant[plats.operating_mask()[self.noncompliant]]:
+                if plats.products[i] <= 1e-6 and plats.backlog[i] <= 1e-6:
+                    platform_rules.finish_exit(model, int(i))
+                else:
+                    platform_rules.start_resolution(model, int(i), Status.CLOSED,
+                                                    "regulatory_closure")
+
+
 class Policies:
     """The active policies of a model, called at their hooks in a fixed order."""
 
@@ -122,18 +217,42 @@ class Policies:
         cfg = model.config.policies
         self.protection_fund = (ProtectionFund(model, cfg.protection_fund)
                                 if cfg.protection_fund.enabled else None)
+        self.custody = Custody(model, cfg.custody) if cfg.custody.enabled else None
+        self.liquidity_reserve = (LiquidityReserve(model, cfg.liquidity_reserve)
+                                  if cfg.liquidity_reserve.enabled else None)
+        self.redemption_gates = (RedemptionGates(model, cfg.redemption_gates)
+                                 if cfg.redemption_gates.enabled else None)
+        self.entry_threshold = (EntryThreshold(model, cfg.entry_threshold)
+                                if cfg.entry_threshold.enabled else None)
 
     @property
     def active(self) -> list:
-        return [p for p in (self.protection_fund,) if p is not None]
+        return [p for p in (self.protection_fund, self.custody, self.liquidity_reserve,
+                            self.redemption_gates, self.entry_threshold) if p is not None]
+
+    def _call(self, hook: str, *args) -> None:
+        for policy in self.active:
+            method = getattr(policy, hook, None)
+            if method is not None:
+                method(*args)
 
     def start_of_day(self) -> None:
-        for policy in self.active:
-            policy.start_of_day()
+        self._call("start_of_day")
+
+    def end_of_day(self) -> None:
+        self._call("end_of_day")
 
     def on_failure(self, platform: int) -> None:
-        for policy in self.active:
-            policy.on_failure(platform)
+        self._call("on_failure", platform)
+
+    def on_platforms_created(self, idx: np.ndarray) -> None:
+        self._call("on_platforms_created", idx)
+
+    def admits(self, capital: np.ndarray) -> np.ndarray:
+        """Which would-be entrants with this registered capital may enter."""
+        if self.entry_threshold is None:
+            return np.ones(len(capital), dtype=bool)
+        return self.entry_threshold.admits(capital)
 
     def outcomes(self) -> dict:
         fund = self.protection_fund

@@ -81,6 +81,8 @@ class PlatformArrays:
         self.in_resolution = np.zeros(c, dtype=bool)
         self.delay_seen = np.zeros(c, dtype=bool)  # some holder has been paid late here
         self.outage = np.zeros(c, dtype=bool)  # cannot take or pay money today (shock)
+        self.custody = np.zeros(c, dtype=bool)  # investor money held at a bank (policy)
+        self.gate_until = np.zeros(c, dtype=np.int32)  # early redemptions refused before this day
 
     def used(self) -> slice:
         return slice(0, self.n)

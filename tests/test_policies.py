@@ -82,3 +82,61 @@ def test_cover_is_capped_per_position_and_paid_after_the_delay():
     model.run(1)
     expected = np.minimum(0.5 * claims, 50.0).sum()
     assert model.ledger.protection_payouts == pytest.approx(expected, rel=1e-9)
+
+
+def huijin_failure_day(sets: list[str]) -> int | None:
+    model = P2PModel(load_scenario(SCENARIOS / "liquidity_run.toml", ["run.days=160", *sets]))
+    model.run()
+    days = [f["day"] for f in model.failures if model.platform_agents[f["platform"]].name
+            == "Huijin"]
+    return (days[0] if days else None), model.summary()["credit_supplied"]
+
+
+def test_liquidity_reserve_delays_then_prevents_the_run_at_a_cost_in_credit():
+    none_day, none_credit = huijin_failure_day([])
+    mild_day, mild_credit = huijin_failure_day(["policies.liquidity_reserve.enabled=true",
+                                                "policies.liquidity_reserve.ratio=0.3"])
+    strong_day, strong_credit = huijin_failure_day(["policies.liquidity_reserve.enabled=true",
+                                                    "policies.liquidity_reserve.ratio=0.5"])
+    assert none_day is not None and mild_day is not None and mild_day > none_day
+    assert strong_day is None, "a large enough reserve rides out the run"
+    assert none_credit > mild_credit > strong_credit, "the trade-off: less credit supplied"
+
+
+def test_redemption_gates_stop_the_run_from_killing_the_platform():
+    none_day, _ = huijin_failure_day([])
+    gated_day, _ = huijin_failure_day(["policies.redemption_gates.enabled=true"])
+    assert none_day is not None and gated_day is None
+
+
+def market(**policies) -> P2PModel:
+    sc = load_scenario(SCENARIOS / "baseline.toml", [
+        "investors.count=3000", "borrowers.count=600", "platforms.count=30", "run.days=120",
+        "platforms.entry_per_year=60", "platforms.share_fraud=0.15", "platforms.share_ponzi=0.15",
+        "platforms.capital_median=1e6", "platforms.fixed_cost=1e4",
+        *[f"policies.{k}={v}" for k, v in policies.items()]])
+    sc.shocks = [ShockConfig(type="fraud", start=30, platform="largest")]
+    model = P2PModel(sc, check_invariants=True)
+    model.run()
+    return model
+
+
+def test_custody_removes_absconding_and_diversion_losses():
+    free, held = market(), market(**{"custody.enabled": "true"})
+    assert free.summary()["stolen"] > 0
+    assert held.summary()["stolen"] == 0.0
+    assert held.platforms.demand_share[: held.platforms.n].max() == 0.0, "no pooled demand money"
+
+
+def test_entry_threshold_lowers_the_share_of_fraud_prone_platforms():
+    def fraud_share(model):
+        table = model.platform_table()
+        open_ = table[table["status"].isin(["ACTIVE", "DISTRESSED"])]
+        return (open_["owner"] != "honest").mean()
+
+    free = market()
+    strict = market(**{"entry_threshold.enabled": "true", "entry_threshold.min_capital": "2e6",
+                       "entry_threshold.grace_days": "60"})
+    assert fraud_share(strict) < fraud_share(free)
+    closed = strict.events_table().query("event == 'deadline_notice'")
+    assert len(closed) > 0, "fraud-prone incumbents below the threshold were told to exit"
