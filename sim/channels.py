@@ -81,8 +81,9 @@ class Channels:
                 model.investors.count, cfg.herding.neighbours, cfg.herding.rewiring, model.rng)
             self.degree = np.diff(self.indptr)
         self.guarantor = np.full(capacity, -1, dtype=np.int64)
-        if cfg.shared_guarantors.enabled:
-            g = cfg.shared_guarantors
+        g = cfg.shared_guarantors
+        self.guarantees = g.enabled or g.present
+        if self.guarantees:
             self.guarantor_cash = np.full(g.guarantors, g.capital)
             self.guarantor_solvent = np.ones(g.guarantors, dtype=bool)
             model.ledger.guarantor_capital_in += g.capital * g.guarantors
@@ -92,7 +93,7 @@ class Channels:
     def on_platforms_created(self, idx: np.ndarray) -> None:
         """New platforms get a guarantor with probability ``share_guaranteed``."""
         g = self.cfg.shared_guarantors
-        if not g.enabled or len(idx) == 0:
+        if not self.guarantees or len(idx) == 0:
             return
         rng = self.model.rng
         has = rng.random(len(idx)) < g.share_guaranteed
@@ -103,7 +104,7 @@ class Channels:
     def update_coverage(self) -> None:
         """Investors count on a solvent guarantor's cover; a failed guarantor's cover is gone."""
         g = self.cfg.shared_guarantors
-        if not g.enabled:
+        if not self.guarantees:
             return
         n = self.model.platforms.n
         gid = self.guarantor[:n]
@@ -214,7 +215,7 @@ class Channels:
         guaranteed loses its cover.
         """
         g = self.cfg.shared_guarantors
-        gid = int(self.guarantor[platform]) if g.enabled else -1
+        gid = int(self.guarantor[platform]) if self.guarantees else -1
         if gid < 0 or not self.guarantor_solvent[gid]:
             return 0.0
         model = self.model
@@ -232,7 +233,8 @@ class Channels:
         model.ledger.guarantor_cash -= paid
         model.ledger.book_total("claims_guaranteed", platform, paid)
         model.log_event("guarantee_paid", platform, guarantor=gid, paid=paid)
-        if paid_share < 1.0 or self.guarantor_cash[gid] <= 1e-6:
+        exhausted = paid_share < 1.0 or self.guarantor_cash[gid] <= 1e-6
+        if exhausted and g.enabled:  # the contagion: its failure strips every platform's cover
             self.guarantor_solvent[gid] = False
             model.log_event("guarantor_failure", platform, guarantor=gid,
                             platforms_left_uncovered=int(

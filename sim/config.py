@@ -346,9 +346,17 @@ class FireSaleChannel(Section):
 
 
 class GuarantorChannel(Section):
-    """Third-party guarantors cover several platforms and fail together with their cover."""
+    """Third-party guarantors cover several platforms and fail together with their cover.
 
-    enabled: bool = Field(False, description="Switch the channel on or off.")
+    ``present`` puts guarantors in the market; ``enabled`` switches the contagion on: a
+    guarantor that runs out of cash fails and every platform it guarantees loses its cover.
+    With guarantors present but the channel off, a guarantor pays while its cash lasts, but its
+    other platforms keep their cover.
+    """
+
+    enabled: bool = Field(False, description="Switch the contagion channel on or off.")
+    present: bool = Field(
+        False, description="Guarantors exist even with the channel off (implied by enabled).")
     guarantors: Annotated[int, Field(ge=1, le=100)] = Field(5, description="Number of guarantors.")
     share_guaranteed: Share = Field(0.5, description="Share of platforms with a guarantor.")
     cover: Share = Field(0.8, description="Share of investor losses a solvent guarantor covers.")
@@ -415,6 +423,46 @@ class EntryThresholdConfig(Section):
     grace_days: Days = Field(180, description="Days incumbents have to comply or exit.")
 
 
+class DisclosureConfig(Section):
+    """Disclosure regime [S0 §V.D, S2]: less noise in investors' signal of true risk."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    noise_reduction: Share = Field(0.8, description="Share by which signal noise falls.")
+
+
+class EducationConfig(Section):
+    """Investor education [S0 §V.D]: higher literacy, less yield-chasing and herding."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    literacy_gain: Share = Field(
+        0.3, description="Literacy rises by this share of the gap to 1.")
+
+
+class CreditInformationConfig(Section):
+    """Credit information system [S1 §3(2)]: less misreporting, better screening."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    misreport_cut: Share = Field(0.7, description="Share by which inflated reports shrink.")
+    screening_gain: Share = Field(
+        0.3, description="Screening quality rises by this share of the gap to 1.")
+
+
+class BorrowingCapsConfig(Section):
+    """Borrowing caps (2016 Interim Measures: 200k yuan per platform for individuals)."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    per_platform: Money = Field(2e5, description="Largest loan at one platform, yuan.")
+    max_lenders: Annotated[int, Field(ge=1, le=8)] = Field(
+        2, description="Platforms one borrower may borrow from at once.")
+
+
+class MaturityLimitConfig(Section):
+    """Maturity matching: products no shorter than ``min_term_days`` and none on demand."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    min_term_days: Days = Field(180, description="Shortest product a platform may sell, days.")
+
+
 class PoliciesConfig(Section):
     """Regulatory policies; each is off unless enabled."""
 
@@ -423,6 +471,11 @@ class PoliciesConfig(Section):
     liquidity_reserve: LiquidityReserveConfig = Field(default_factory=LiquidityReserveConfig)
     redemption_gates: RedemptionGateConfig = Field(default_factory=RedemptionGateConfig)
     entry_threshold: EntryThresholdConfig = Field(default_factory=EntryThresholdConfig)
+    disclosure: DisclosureConfig = Field(default_factory=DisclosureConfig)
+    education: EducationConfig = Field(default_factory=EducationConfig)
+    credit_information: CreditInformationConfig = Field(default_factory=CreditInformationConfig)
+    borrowing_caps: BorrowingCapsConfig = Field(default_factory=BorrowingCapsConfig)
+    maturity_limit: MaturityLimitConfig = Field(default_factory=MaturityLimitConfig)
 
 
 class Scenario(Section):

@@ -137,13 +137,19 @@ class P2PModel(mesa.Model):
         self.liquidity_multiplier = 1.0  # scales investors' ordinary redemption need (shocks)
         self.shock_targets: dict[int, int] = {}
         self.noncompliant: dict[int, np.ndarray] = {}
+        self.signal_noise_scale = ic.signal_noise  # disclosure policy may lower it
+        self.fire_sale_impact_on = True  # the fire-sale channel's switch sets it
         self.requests_today = np.zeros(capacity)  # yuan requested at each platform today
+        # Market rules that policies may tighten (see sim.policies.Policies.configure).
+        self.product_terms = np.asarray(pc.product_terms_days)
+        self.max_lenders = bc.max_lenders
+        self.loan_size_cap = np.inf
+        self.misreport_strength = bc.misreport_strength
         self.channels = Channels(self)
         self.policies = Policies(self)
+        self.policies.configure()
         self.sector_multiplier = np.ones(bc.sectors)  # credit-shock hazard multipliers
         self.outside_rate = config.market.outside_rate
-        self.signal_noise_scale = ic.signal_noise
-        self.fire_sale_impact_on = True
         self.fire_sold_yesterday = 0.0
         self.live_loans_yesterday = 0.0
         self.discount_today = config.market.transfer_discount
@@ -154,6 +160,7 @@ class P2PModel(mesa.Model):
         self._daily_savings = None
         self._daily_savings_total = 0.0
         self._init_investors()
+        self.policies.on_investors_created()
         self._init_borrowers()
         self._initial_allocation()
         self._initial_lending()
@@ -203,9 +210,11 @@ class P2PModel(mesa.Model):
             else np.full(k, m)
         misreports = rng.random(k) < bc.misreport_share
         b.true_pd[idx] = true_pd
-        b.reported_pd[idx] = np.where(misreports, true_pd * (1 - bc.misreport_strength), true_pd)
+        b.reported_pd[idx] = np.where(misreports, true_pd * (1 - self.misreport_strength), true_pd)
         b.sector[idx] = rng.integers(0, bc.sectors, k)
-        b.loan_size[idx] = bc.loan_size_median * np.exp(bc.loan_size_sigma * rng.standard_normal(k))
+        b.loan_size[idx] = np.minimum(
+            bc.loan_size_median * np.exp(bc.loan_size_sigma * rng.standard_normal(k)),
+            self.loan_size_cap)
         b.n_loans[idx] = 0
         b.refinancing_stress[idx] = 0.0
 
@@ -215,7 +224,7 @@ class P2PModel(mesa.Model):
         ctx = self._context()
         every = np.arange(inv.count)
         per_slot = ic.initial_fill * inv.target_share * inv.initial_wealth / inv.slots
-        menu = np.asarray(self.config.platforms.product_terms_days)
+        menu = self.product_terms
         for _ in range(inv.slots):
             ok = every[per_slot >= MIN_TICKET]
             considered = self._consideration_sets(self.rng.random((len(ok), ic.consideration_set)))
@@ -241,7 +250,7 @@ class P2PModel(mesa.Model):
         """Day 0: platforms lend out their funds; loans are seasoned so maturities are spread."""
         start = self.loans.n
         for round_ in range(4):  # several rounds: one pass leaves applicants unmatched
-            capacity = self.borrowers.n_loans < self.config.borrowers.max_lenders
+            capacity = self.borrowers.n_loans < self.max_lenders
             market.lend(self, np.flatnonzero(capacity), divert=round_ == 0)
         rows = np.arange(start, self.loans.n)
         rows = rows[~self.loans.fake[rows]]
@@ -368,7 +377,7 @@ class P2PModel(mesa.Model):
             panic_threshold=ic.panic_threshold, loss_given_failure=ic.loss_given_failure,
             outside_rate=self.outside_rate, sensitivity=ic.choice_sensitivity,
             review_days=ic.review_days, min_ticket=MIN_TICKET,
-            max_lenders=self.config.borrowers.max_lenders,
+            max_lenders=self.max_lenders,
             apply_per_year=self.config.borrowers.apply_per_year)
 
     # ------------------------------------------------------------------ borrowers
@@ -552,7 +561,7 @@ class P2PModel(mesa.Model):
     def _apply_investor_decisions(self, d: InvestorDecisions) -> None:
         """Book the day's investor decisions: interest, roll-overs, requests, new positions."""
         inv, rng = self.investors, self.rng
-        menu = np.asarray(self.config.platforms.product_terms_days)
+        menu = self.product_terms
         market.capitalise_interest(self, np.concatenate([d.redeem, d.maturing]))
         rolled = d.maturing[d.roll]
         if len(rolled):

@@ -210,6 +210,71 @@ class EntryThreshold:
                                                     "regulatory_closure")
 
 
+class Disclosure:
+    """Disclosure regime [S0 §V.D, S2]: investors' signal of true risk is less noisy."""
+
+    def __init__(self, model: P2PModel, cfg) -> None:
+        self.model, self.cfg = model, cfg
+
+    def configure(self) -> None:
+        self.model.signal_noise_scale *= 1.0 - self.cfg.noise_reduction
+
+
+class Education:
+    """Investor education [S0 §V.D]: literacy rises, so less yield-chasing and herding.
+
+    ``literacy += literacy_gain * (1 - literacy)``: literate investors weigh the signal of true
+    risk (``rules.perceived_failure_prob``) and are less moved by neighbours (herding).
+    """
+
+    def __init__(self, model: P2PModel, cfg) -> None:
+        self.model, self.cfg = model, cfg
+
+    def on_investors_created(self) -> None:
+        inv = self.model.investors
+        inv.literacy += self.cfg.literacy_gain * (1.0 - inv.literacy)
+
+
+class CreditInformation:
+    """Credit information system [S1 §3(2)]: smaller inflated reports, better screening."""
+
+    def __init__(self, model: P2PModel, cfg) -> None:
+        self.model, self.cfg = model, cfg
+
+    def configure(self) -> None:
+        self.model.misreport_strength *= 1.0 - self.cfg.misreport_cut
+
+    def on_platforms_created(self, idx: np.ndarray) -> None:
+        plats = self.model.platforms
+        plats.screening[idx] += self.cfg.screening_gain * (1.0 - plats.screening[idx])
+
+
+class BorrowingCaps:
+    """Borrowing caps (2016 Interim Measures): a loan size cap per platform and fewer lenders."""
+
+    def __init__(self, model: P2PModel, cfg) -> None:
+        self.model, self.cfg = model, cfg
+
+    def configure(self) -> None:
+        self.model.loan_size_cap = self.cfg.per_platform
+        self.model.max_lenders = min(self.model.max_lenders, self.cfg.max_lenders)
+
+
+class MaturityLimit:
+    """Maturity matching: no product shorter than ``min_term_days``, none redeemable on demand."""
+
+    def __init__(self, model: P2PModel, cfg) -> None:
+        self.model, self.cfg = model, cfg
+
+    def configure(self) -> None:
+        terms = self.model.product_terms
+        allowed = terms[terms >= self.cfg.min_term_days]
+        self.model.product_terms = allowed if len(allowed) else np.array([self.cfg.min_term_days])
+
+    def on_platforms_created(self, idx: np.ndarray) -> None:
+        self.model.platforms.demand_share[idx] = 0.0
+
+
 class Policies:
     """The active policies of a model, called at their hooks in a fixed order."""
 
@@ -224,11 +289,24 @@ class Policies:
                                  if cfg.redemption_gates.enabled else None)
         self.entry_threshold = (EntryThreshold(model, cfg.entry_threshold)
                                 if cfg.entry_threshold.enabled else None)
+        simple = {"disclosure": Disclosure, "education": Education,
+                  "credit_information": CreditInformation, "borrowing_caps": BorrowingCaps,
+                  "maturity_limit": MaturityLimit}
+        self.simple = [cls(model, getattr(cfg, name)) for name, cls in simple.items()
+                       if getattr(cfg, name).enabled]
 
     @property
     def active(self) -> list:
         return [p for p in (self.protection_fund, self.custody, self.liquidity_reserve,
-                            self.redemption_gates, self.entry_threshold) if p is not None]
+                            self.redemption_gates, self.entry_threshold, *self.simple)
+                if p is not None]
+
+    def configure(self) -> None:
+        """Tighten the market rules before the population is drawn."""
+        self._call("configure")
+
+    def on_investors_created(self) -> None:
+        self._call("on_investors_created")
 
     def _call(self, hook: str, *args) -> None:
         for policy in self.active:

@@ -140,3 +140,35 @@ def test_entry_threshold_lowers_the_share_of_fraud_prone_platforms():
     assert fraud_share(strict) < fraud_share(free)
     closed = strict.events_table().query("event == 'deadline_notice'")
     assert len(closed) > 0, "fraud-prone incumbents below the threshold were told to exit"
+
+
+def test_credit_information_lowers_default_losses():
+    def default_rate(sets):
+        sc = load_scenario(SCENARIOS / "baseline.toml", [
+            "investors.count=4000", "borrowers.count=3000", "platforms.count=20",
+            "run.days=240", "platforms.share_fraud=0", "platforms.share_ponzi=0",
+            "platforms.capital_median=1e6", "borrowers.pd_mean=0.12",
+            "borrowers.misreport_share=0.6", "platforms.screening_mean=0.3", *sets])
+        model = P2PModel(sc)
+        model.run()
+        return model.summary()["loan_defaults"] / model.summary()["credit_supplied"]
+
+    assert default_rate(["policies.credit_information.enabled=true"]) < 0.9 * default_rate([])
+
+
+def test_borrowing_caps_bind_and_cost_credit():
+    free = market()
+    capped = market(**{"borrowing_caps.enabled": "true", "borrowing_caps.per_platform": "5e4",
+                       "borrowing_caps.max_lenders": "1"})
+    book = capped.loans
+    assert book.principal[: book.n][~book.fake[: book.n]].max() <= 5e4 + 1e-6
+    assert capped.summary()["credit_supplied"] < free.summary()["credit_supplied"]
+
+
+def test_maturity_limit_removes_demand_products_and_short_terms():
+    limited = market(**{"maturity_limit.enabled": "true", "maturity_limit.min_term_days": "90"})
+    inv = limited.investors
+    held = inv.pos_platform >= 0
+    assert not inv.pos_demand[held].any()
+    assert (inv.pos_maturity[held] < 2**31 - 1).all(), "every position has a maturity"
+    assert set(limited.product_terms) == {90, 180}
