@@ -156,7 +156,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Check a scenario file (and overrides) without running it."""
     s = load_scenario(args.scenario, _overrides(args))
     platforms = s.platforms.count + len(s.platforms.custom)
-    shocks = f", {len(s.shocks)} shocks" if s.shocks else ""
+    count = len(s.shocks)
+    shocks = f", {count} shock{'' if count == 1 else 's'}" if count else ""
     print(f"OK: {s.name} ({s.run.days} days, {platforms} platforms, {s.investors.count} "
           f"investors, {s.borrowers.count} borrowers{shocks})")
     return EXIT_OK
