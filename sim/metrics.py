@@ -247,7 +247,8 @@ def summarize(model: P2PModel) -> dict:
         "peak_unpaid_backlog": float(ts["unpaid_backlog"].max()),
         "final_investor_claims": float(ts["investor_claims"].iloc[-1]),
         "mean_promised_rate_end": float(ts["mean_promised_rate"].iloc[-1]),
-        **{f"failure_share_{c}": (n / len(failures) if failures else 0.0)
+        # Shares of all exits from the market by cause (failures, closures and orderly exits).
+        **{f"failure_share_{c}": (n / sum(by_cause.values()) if sum(by_cause.values()) else 0.0)
            for c, n in by_cause.items()},
         **contagion_outcomes(model, ts),
     }
