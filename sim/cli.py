@@ -1,4 +1,4 @@
-"""The ``p2psim`` command: run, validate, schema and bench.
+"""The ``p2psim`` command: run, compare, validate, schema and bench.
 
 A bad scenario file, ``--set`` override or ``--out`` target prints one ``error:`` message on
 stderr and exits with code 2 (like an argparse usage error), never with a traceback. Ctrl-C exits
@@ -152,6 +152,77 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def comparison_table(comp, outcomes=None) -> str:
+    """Plain text blocks, one per headline outcome: each set's mean, Δ from none and 95% CI.
+
+    ``*`` marks a difference whose confidence interval excludes zero.
+    """
+    from sim import compare, report
+
+    outcomes = outcomes or [o for o in compare.HEADLINE if o in set(comp.table["outcome"])]
+    table = comp.rows()
+    width = max(len("policy set"), *(len(n) for n in comp.set_names))
+    blocks = []
+    for outcome in outcomes:
+        label, kind, _ = compare.outcome_info(outcome)
+        rows = []
+        for name in comp.set_names:
+            row = table[(name, outcome)]
+            mean = report.fmt(row["mean"], kind)
+            if name == compare.BASELINE:
+                rows.append((name, mean, "reference", ""))
+                continue
+            diff = report.fmt(row["diff"], kind, signed=True)
+            ci = report.fmt_range(row["ci_low"], row["ci_high"], kind)
+            rows.append((name, mean, diff + ("*" if compare.significant(row) else ""), ci))
+        w = [width, *(max(len(h), *(len(r[i]) for r in rows))
+                      for i, h in ((1, "mean"), (2, "diff vs none"), (3, "95% CI of diff")))]
+        lines = [label,
+                 f"  {'policy set':<{w[0]}}  {'mean':>{w[1]}}  {'diff vs none':>{w[2]}}  "
+                 f"{'95% CI of diff':>{w[3]}}"]
+        lines += [f"  {a:<{w[0]}}  {b:>{w[1]}}  {c:>{w[2]}}  {d:>{w[3]}}" for a, b, c, d in rows]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """Run every policy set with common random numbers, write the report folder, print a table."""
+    from sim import compare, report, results
+
+    if args.replications < 1:
+        raise UsageError(f"--replications {args.replications}: must be at least 1")
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: must be at least 1")
+    sets_ = list(args.set or [])
+    if args.steps is not None:
+        sets_.append(f"run.days={args.steps}")
+    scenario = load_scenario(args.scenario, sets_)
+    sets = compare.policy_sets(args.policies, scenario)
+    try:
+        if args.out:  # refuse a bad target before runs that may take many minutes
+            results.check_out_dir(args.out)
+        try:
+            comp = compare.run_comparison(scenario, sets, args.replications, seed=args.seed,
+                                          workers=args.workers, progress=not args.no_progress)
+        except ScenarioError as err:  # found while setting up a model: say which file
+            raise ScenarioError(f"{args.scenario}: {err}") from None
+        folder = report.write_comparison(comp, args.out)
+    except results.OutputError as err:
+        raise UsageError(str(err)) from None
+    runs = len(sets) * comp.replications
+    print(f"{scenario.name}: {len(sets)} policy sets x {comp.replications} replications "
+          f"= {runs} runs of {scenario.run.days:,} days, seeds {comp.seeds[0]}"
+          f"{'' if comp.replications == 1 else f'..{comp.seeds[-1]}'}, "
+          f"{comp.elapsed_seconds:.1f} s with {comp.workers} worker"
+          f"{'s' if comp.workers != 1 else ''}")
+    print()
+    print(comparison_table(comp))
+    print()
+    print("* the 95% confidence interval of the paired difference excludes zero")
+    print(f"results: {folder}")
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check a scenario file (and overrides) without running it."""
     s = load_scenario(args.scenario, _overrides(args))
@@ -208,6 +279,32 @@ def build_parser() -> argparse.ArgumentParser:
                      help="check money conservation every day (slower)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     run.set_defaults(func=cmd_run)
+
+    cmp = sub.add_parser(
+        "compare", help="compare policy sets over replications and write a report",
+        description="Run a scenario under several policy sets, N replications each with common "
+                    "random numbers (replication r uses seed base + r in every set), and write "
+                    "a comparison folder with report.html. The baseline 'none' (every policy "
+                    "off) is always included and is the reference for paired differences.")
+    cmp.add_argument("scenario", help="TOML scenario file")
+    cmp.add_argument("--policies", required=True, metavar="FILE_OR_NAMES",
+                     help="comma-separated policy names (a policy of [policies], 'all-single' "
+                          "for each alone, 'package' for all together, 'a+b' to combine), or a "
+                          "TOML file of [[set]] tables with name and policies")
+    cmp.add_argument("--replications", type=int, default=4, metavar="N",
+                     help="runs per policy set (default 4; 2 or more for confidence intervals)")
+    cmp.add_argument("--workers", type=int, default=1, metavar="K",
+                     help="processes (default 1: run in this process); results do not depend on it")
+    cmp.add_argument("--seed", type=int, metavar="S",
+                     help="base seed (default the scenario's run.seed); replication r uses S + r")
+    cmp.add_argument("--steps", type=int, metavar="N", help="override run.days")
+    cmp.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a scenario field (repeatable)")
+    cmp.add_argument("--out", metavar="DIR",
+                     help="results folder (default runs/compare-<name>-<UTC time>); an earlier "
+                          "results folder there is replaced")
+    cmp.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    cmp.set_defaults(func=cmd_compare)
 
     val = sub.add_parser("validate", help="check a scenario file without running it",
                          description="Check a scenario file without running it.")
