@@ -54,6 +54,10 @@ PLATFORM_FLOWS = (
     "levies",  # platform cash -> protection fund
     "claims_guaranteed",  # claims paid off by a third-party guarantor: guarantor -> investors
     "claims_protected",  # claims paid off by the protection fund: fund -> investors
+    "reserve_fees",  # borrowers' origination fees -> the platform's risk reserve (outside in)
+    "reserve_cover",  # risk reserve -> platform cash, covering loan losses
+    "reserve_released",  # what is left in the reserve -> platform cash at failure or exit
+    "capital_ordered",  # owner pays in capital on a supervisor's order: outside -> platform cash
 )
 
 
@@ -75,6 +79,8 @@ class Ledger:
         self.stolen = 0.0  # cash taken by absconding or diverting owners
         self.guarantor_cash = 0.0  # third-party guarantors (shared-guarantor channel)
         self.guarantor_capital_in = 0.0  # outside -> guarantors
+        # Platforms' risk reserves (policy), ring-fenced at a bank: not the platform's cash.
+        self.reserve_cash = np.zeros(platform_capacity)
 
     def book(self, category: str, platforms, amounts) -> None:
         """Book ``amounts`` under ``category`` for ``platforms`` (scalars or arrays)."""
@@ -110,7 +116,8 @@ class Ledger:
             f["capital_in"] + f["deposits"] - f["payouts"] - f["loans_made"] + f["principal_repaid"]
             + f["interest_received"] + f["default_recovery"] + f["fire_sale_proceeds"]
             - f["operating_cost"] - f["stolen"] - f["fake_loans_made"] - f["equity_withdrawn"]
-            + f["exit_sale_proceeds"] - f["levies"]
+            + f["exit_sale_proceeds"] - f["levies"] + f["reserve_cover"] + f["reserve_released"]
+            + f["capital_ordered"]
         )
         expect("platform cash", plats.cash[:n], cash_expected)
         loans_expected = (
@@ -154,9 +161,10 @@ class Ledger:
             + f["default_recovery"].sum() + f["fire_sale_proceeds"].sum()
             + f["exit_sale_proceeds"].sum() - f["operating_cost"].sum()
             - f["equity_withdrawn"].sum() + self.protection_inflows + self.guarantor_capital_in
+            + f["reserve_fees"].sum() + f["capital_ordered"].sum()
         )
         system_cash = (investor_cash + plats.cash[:n].sum() + self.fund_cash + self.stolen
-                       + self.guarantor_cash)
+                       + self.guarantor_cash + self.reserve_cash[:n].sum())
         expect("system cash", system_cash, self.opening_investor_cash + outside_net)
         expect("stolen", self.stolen, f["stolen"].sum() + f["fake_loans_made"].sum())
         expect("protection payouts vs claims paid off", self.protection_payouts,
@@ -165,5 +173,8 @@ class Ledger:
                self.guarantor_capital_in - f["claims_guaranteed"].sum())
         expect("protection fund", self.fund_cash,
                f["levies"].sum() + self.protection_inflows - self.protection_payouts)
-        if np.any(plats.cash[:n] < -tol) or np.any(inv.cash < -tol):
+        expect("risk reserves", self.reserve_cash[:n],
+               f["reserve_fees"] - f["reserve_cover"] - f["reserve_released"])
+        if (np.any(plats.cash[:n] < -tol) or np.any(self.reserve_cash[:n] < -tol)
+                or np.any(inv.cash < -tol)):
             raise AccountingError(f"day {day}: negative cash balance")

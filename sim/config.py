@@ -463,6 +463,46 @@ class MaturityLimitConfig(Section):
     min_term_days: Days = Field(180, description="Shortest product a platform may sell, days.")
 
 
+class RiskReserveConfig(Section):
+    """Platform risk reserve [S1 §3(2)]: a ring-fenced account that absorbs loan losses first."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    fee_rate: Share = Field(
+        0.02, description="Fee a borrower pays into the reserve at origination, share of the "
+        "loan's principal (one-off, not annual).")
+    cover_share: Share = Field(
+        1.0, description="Share of a defaulted loan's net loss the reserve pays back to the "
+        "platform while it has money.")
+    advertised: bool = Field(
+        True, description="Platforms advertise the reserve, so investors count on "
+        "reserve / claims of cover (the implicit-guarantee moral hazard).")
+
+
+class EarlyWarningConfig(Section):
+    """Early-warning supervision [S4; S0 §V.D]: risk index, inspections, escalating actions."""
+
+    enabled: bool = Field(False, description="Switch the policy on or off.")
+    review_days: Days = Field(30, description="Days between supervisory reviews.")
+    start_day: Annotated[int, Field(ge=0)] = Field(
+        0, description="First day the supervisor reviews the market.")
+    flag_threshold: float = Field(
+        1.0, description="Risk index (in standard deviations across operating platforms) above "
+        "which a platform is flagged.")
+    detection_error: Annotated[float, Field(ge=0.0)] = Field(
+        0.5, description="Standard deviation of the noise on the risk index, in index units.")
+    inspections_per_review: Count = Field(
+        5, description="On-site inspections the supervisor can make at each review.")
+    fraud_detection: Share = Field(
+        0.7, description="Chance an inspection uncovers a fraudulent owner's intent.")
+    min_liquidity: Share = Field(
+        0.02, description="Cash below this share of claims, with payments late, is a finding.")
+    recapitalisation_limit: Annotated[float, Field(ge=0.0)] = Field(
+        1.0, description="Most an honest owner pays in when ordered, as a multiple of its "
+        "registered capital.")
+    horizon_days: Days = Field(
+        180, description="A failure within this many days of a flag counts as foreseen.")
+
+
 class PoliciesConfig(Section):
     """Regulatory policies; each is off unless enabled."""
 
@@ -476,6 +516,8 @@ class PoliciesConfig(Section):
     credit_information: CreditInformationConfig = Field(default_factory=CreditInformationConfig)
     borrowing_caps: BorrowingCapsConfig = Field(default_factory=BorrowingCapsConfig)
     maturity_limit: MaturityLimitConfig = Field(default_factory=MaturityLimitConfig)
+    risk_reserve: RiskReserveConfig = Field(default_factory=RiskReserveConfig)
+    early_warning: EarlyWarningConfig = Field(default_factory=EarlyWarningConfig)
 
 
 class Scenario(Section):

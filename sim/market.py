@@ -268,6 +268,7 @@ def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
     plats.loans[:n] += lent
     model.ledger.book("loans_made", np.arange(n), lent)
     model.flows_today["credit"] += lent.sum()
+    model.policies.on_loans_made(lent)
 
 
 def collect_repayments(model: P2PModel) -> None:
@@ -334,5 +335,6 @@ def default_loans(model: P2PModel, defaulted: np.ndarray) -> None:
     idx = np.arange(n)
     model.ledger.book("default_principal", idx, lost)
     model.ledger.book("default_recovery", idx, recovery)
+    model.policies.on_loan_losses(lost - recovery)
     model.flows_today["defaults"] += lost.sum()
     bor.n_loans[defaulted] = 0

@@ -18,7 +18,9 @@ from sim.state import Owner, Status
 if TYPE_CHECKING:
     from sim.model import P2PModel
 
-FAILURE_CAUSES = ("run", "insolvency", "absconding", "regulatory_closure", "orderly_exit")
+FAILURE_CAUSES = ("run", "insolvency", "absconding", "regulatory_closure",
+                  "supervisory_winddown", "orderly_exit")
+DISORDERLY_CAUSES = ("run", "insolvency", "absconding")  # failures no one managed
 
 
 def _status_count(status: Status):
@@ -228,6 +230,7 @@ def summarize(model: P2PModel) -> dict:
         "platforms_open_end": int(model.platforms.open_mask().sum()),
         "failures": len(failures),
         **{f"failures_{c}": n for c, n in by_cause.items()},
+        "failures_disorderly": sum(by_cause[c] for c in DISORDERLY_CAUSES),
         "first_failure_day": first,
         "cascade_size": sum(1 for f in failures if first is not None and f["day"] > first),
         "investor_losses": losses,

@@ -101,6 +101,9 @@ class P2PModel(mesa.Model):
         config = config or Scenario()
         seed = config.run.seed if seed is None else int(seed)
         super().__init__(rng=seed)
+        # A second stream, derived from the same seed, for platform entry (common random numbers
+        # across policies; see sim.platforms.enter).
+        self.entry_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
         self.config = config
         self.seed = seed
         self.engine = engine or config.run.engine

@@ -35,12 +35,18 @@ def owner_type_probs(capital: np.ndarray, share_ponzi: float, share_fraud: float
     return np.stack([1.0 - ponzi - fraud, ponzi, fraud], axis=-1)
 
 
-def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] | None = None) -> None:
-    """Add ``count`` random platforms (and any custom ones); owners pay in their capital."""
+def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] | None = None,
+                     rng: np.random.Generator | None = None) -> None:
+    """Add ``count`` random platforms (and any custom ones); owners pay in their capital.
+
+    Every candidate's attributes are drawn before an entry threshold turns some away, so the
+    admitted entrants are the same platforms, with the same draws, as without the threshold.
+    """
     from sim.agents import Platform
 
     cfg = model.config.platforms
-    plats, rng = model.platforms, model.rng
+    plats = model.platforms
+    rng = model.rng if rng is None else rng
     custom = custom or []
     total = count + len(custom)
     if plats.n + total > plats.capacity:
@@ -50,8 +56,14 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
     if total <= 0:
         return
     capital = cfg.capital_median * np.exp(cfg.capital_sigma * rng.standard_normal(count))
+    u = rng.random(count)
+    rate_noise = rng.standard_normal(count)
+    screening_noise = rng.standard_normal(count)
+    visibility = np.exp(0.5 * rng.standard_normal(count))
     if model.day > 0:  # an entry threshold turns away entrants with too little capital
-        capital = capital[model.policies.admits(capital)]
+        admitted = model.policies.admits(capital)
+        capital, u, rate_noise = capital[admitted], u[admitted], rate_noise[admitted]
+        screening_noise, visibility = screening_noise[admitted], visibility[admitted]
         total -= count - len(capital)
         count = len(capital)
         if total <= 0:
@@ -59,14 +71,12 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
     idx = np.arange(plats.n, plats.n + total)
     probs = owner_type_probs(capital, cfg.share_ponzi, cfg.share_fraud, cfg.capital_median,
                              cfg.fraud_capital_elasticity)
-    u = rng.random(count)
     owner = (u[:, None] > np.cumsum(probs, axis=1)[:, :2]).sum(axis=1)
     market_rate = model.market_rate()
-    rate = market_rate + cfg.promised_rate_sd * rng.standard_normal(count)
+    rate = market_rate + cfg.promised_rate_sd * rate_noise
     rate = rate + np.where(owner != Owner.HONEST, cfg.ponzi_rate_premium, 0.0)
-    screening = np.clip(cfg.screening_mean + 0.15 * rng.standard_normal(count), 0.05, 0.95)
+    screening = np.clip(cfg.screening_mean + 0.15 * screening_noise, 0.05, 0.95)
     screening = np.where(owner != Owner.HONEST, screening * 0.3, screening)
-    visibility = np.exp(0.5 * rng.standard_normal(count))
     cols = {
         "capital": capital, "owner": owner, "rate": rate, "screening": screening,
         "visibility": visibility, "demand_share": np.full(count, cfg.demand_share),
@@ -108,9 +118,11 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
 
 def enter(model: P2PModel) -> None:
     """New platforms arrive as a Poisson stream of ``entry_per_year`` [MODEL.md: entry over time]."""
-    k = model.rng.poisson(model.config.platforms.entry_per_year / rules.DAYS_PER_YEAR)
+    # Entry has its own stream, so policies that change investors' draws do not change which
+    # platforms enter: a policy comparison then meets the same entrants (common random numbers).
+    k = model.entry_rng.poisson(model.config.platforms.entry_per_year / rules.DAYS_PER_YEAR)
     if k:
-        create_platforms(model, int(k))
+        create_platforms(model, int(k), rng=model.entry_rng)
 
 
 def update_pricing(model: P2PModel) -> None:
@@ -244,11 +256,13 @@ def finish_exit(model: P2PModel, i: int) -> None:
     plats.cash[i] += proceeds
     model.ledger.book_total("loans_sold_at_exit", i, principal)
     model.ledger.book_total("exit_sale_proceeds", i, proceeds)
+    model.policies.on_exit(i)
     equity = float(plats.cash[i])
     plats.cash[i] = 0.0
     model.ledger.book_total("equity_withdrawn", i, equity)
     reason = model.exit_reason.get(i, "orderly_exit")
-    plats.status[i] = Status.CLOSED if reason == "regulatory_closure" else Status.EXITED
+    ordered = reason in ("regulatory_closure", "supervisory_winddown")
+    plats.status[i] = Status.CLOSED if ordered else Status.EXITED
     plats.exit_day[i] = model.day
     plats.winding_down[i] = False
     model.log_event("exit", i, cause=reason, equity_returned=equity)
