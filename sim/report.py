@@ -121,6 +121,8 @@ def fmt_range(low: float, high: float, kind: str) -> str:
         return f"{_signed(_num(100 * low))} to {_signed(_num(100 * high))} pp"
     if kind == "ratio":
         return f"{_signed(_num(low))} to {_signed(_num(high))}x"
+    if kind == "count" and max(abs(low), abs(high)) < 1000:
+        return f"{low:+.1f} to {high:+.1f}"
     return f"{_signed(_num(low))} to {_signed(_num(high))}"
 
 
@@ -152,28 +154,42 @@ def _row(comp: Comparison, name: str, outcome: str):
     return None if match.empty else match.iloc[0]
 
 
+def _label(outcome: str) -> str:
+    return outcome_info(outcome)[0].replace("failures (incl. absconding)", "failures").replace(
+        "investor losses net of protection", "net investor losses")
+
+
 def _change_sentence(comp: Comparison, name: str, outcome: str) -> str | None:
-    """'lowered investor losses by 6.1 million yuan (95% CI 4.0 to 8.0 million yuan)'."""
+    """'lowered net investor losses by 6.1 million yuan (from 8.6 million yuan to 2.5 million
+    yuan; 95% CI -8.0 to -4.0 million yuan)' for a difference whose CI excludes zero (or with
+    one replication); ``None`` otherwise (see :func:`_unclear_part`)."""
     row, base = _row(comp, name, outcome), _row(comp, BASELINE, outcome)
-    if row is None or base is None or not np.isfinite(row["diff"]):
+    if row is None or base is None or not np.isfinite(row["diff"]) or row["diff"] == 0:
         return None
-    label, kind, _ = outcome_info(outcome)
-    label = label.replace("failures (incl. absconding)", "failures")
-    levels = f"from {fmt(base['mean'], kind)} to {fmt(row['mean'], kind)}"
+    _, kind, _ = outcome_info(outcome)
     has_ci = np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])
-    ci = f"95% CI {fmt_range(row['ci_low'], row['ci_high'], kind)}"
-    if row["diff"] == 0:
-        spread = has_ci and row["ci_low"] != row["ci_high"]
-        return f"left {label} unchanged on average ({fmt(row['mean'], kind)}" + (
-            f"; {ci})" if spread else ")")
+    if has_ci and not significant(row):
+        return None
+    levels = f"from {fmt(base['mean'], kind)} to {fmt(row['mean'], kind)}"
     size = fmt(abs(row["diff"]), kind).replace(" pp", " percentage points")
     verb = "lowered" if row["diff"] < 0 else "raised"
-    if not has_ci:
-        return f"{verb} {label} by {size}, {levels} (one replication: no confidence interval)"
-    if significant(row):
-        return f"{verb} {label} by {size} ({levels}; {ci})"
-    return (f"changed {label} {levels}, a difference not distinguishable from zero "
-            f"({ci})")
+    ci = (f"95% CI {fmt_range(row['ci_low'], row['ci_high'], kind)}" if has_ci
+          else "one replication, no CI")
+    return f"{verb} {_label(outcome)} by {size} ({levels}; {ci})"
+
+
+def _unclear_part(comp: Comparison, name: str, outcome: str) -> str | None:
+    """'failures -1.5 (95% CI -6.4 to +3.4)' for a difference not distinguishable from zero."""
+    row = _row(comp, name, outcome)
+    if row is None or not np.isfinite(row["diff"]) or _change_sentence(comp, name, outcome):
+        return None
+    if not (np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])):
+        return f"{_label(outcome)} unchanged" if row["diff"] == 0 else None
+    _, kind, _ = outcome_info(outcome)
+    if row["diff"] == 0 and row["ci_low"] == row["ci_high"]:
+        return f"{_label(outcome)} unchanged"
+    return (f"{_label(outcome)} {fmt(row['diff'], kind, signed=True)} "
+            f"(95% CI {fmt_range(row['ci_low'], row['ci_high'], kind)})")
 
 
 def _credit_cost(comp: Comparison, name: str) -> tuple[str, bool]:
@@ -193,12 +209,18 @@ def summary_lines(comp: Comparison) -> list[str]:
     """
     lines = []
     losses = "investor_losses_net"
+    keys = (losses, "failures", "credit_supplied")
     for name in comp.set_names[1:]:
-        parts = [_change_sentence(comp, name, o) for o in (losses, "failures", "credit_supplied")]
-        parts = [p for p in parts if p]
-        if parts:
-            text = "; ".join(parts[:-1]) + ("; and " if len(parts) > 1 else "") + parts[-1]
-            lines.append(f"**{name}** {text}.")
+        clear = [p for o in keys if (p := _change_sentence(comp, name, o))]
+        unclear = [p for o in keys if (p := _unclear_part(comp, name, o))]
+        if clear:
+            text = f"**{name}** " + "; ".join(clear) + "."
+            if unclear:
+                text += " Not distinguishable from zero: " + ", ".join(unclear) + "."
+        else:
+            text = f"**{name}** made no change distinguishable from zero" + (
+                ": " + ", ".join(unclear) if unclear else "") + "."
+        lines.append(text)
     others = comp.set_names[1:]
     base = _row(comp, BASELINE, losses)
     if others and base is not None:
@@ -211,8 +233,14 @@ def summary_lines(comp: Comparison) -> list[str]:
                          ", though its difference from no policy is not distinguishable from zero")
             lines.append(f"Best on investor losses (net of protection payouts): **{name}**, "
                          f"{fmt(row['mean'], kind)} against {fmt(base['mean'], kind)} with no "
-                         f"policy{qualifier}.")
-        elif ranked:
+                         f"policy{qualifier}; it changed credit supplied by "
+                         f"{_credit_cost(comp, name)[0]}.")
+        if any(r[0] < 0 for r in ranked):
+            lines.append("Net investor losses below zero mean that protection payouts exceeded "
+                         "the claims written off by the end of the run: failed platforms' "
+                         "estates are still in resolution, so their investors were paid by the "
+                         "fund before their losses were written off.")
+        elif ranked and ranked[0][0] >= base["mean"]:
             lines.append("No policy set lowered investor losses (net of protection payouts) "
                          f"below the {fmt(base['mean'], kind)} of no policy.")
         costs = [(n, *_credit_cost(comp, n)) for n in others]
@@ -231,19 +259,24 @@ def summary_lines(comp: Comparison) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- figures
+# Dark, distinct colours that stay readable as thin lines and small labels on white.
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+           "#17becf", "#bcbd22", "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e",
+           "#a6761d", "#386cb0", "#f0027f", "#bf5b17")
+
+
 def set_colours(names: list[str]) -> dict[str, str]:
     """A colour per set, ``none`` dark grey; stable across every figure."""
-    cmap = matplotlib.colormaps["tab20" if len(names) > 11 else "tab10"]
     colours = {BASELINE: BASELINE_COLOUR}
     for i, name in enumerate(n for n in names if n != BASELINE):
-        colours[name] = matplotlib.colors.to_hex(cmap(i % cmap.N))
+        colours[name] = PALETTE[i % len(PALETTE)]
     return colours
 
 
 def _shade_shocks(comp: Comparison, ax) -> bool:
     shocks = [s for s in comp.scenario.shocks if s.start <= comp.scenario.run.days]
     for shock in shocks:
-        ax.axvspan(shock.start, shock.start + shock.duration, color="grey", alpha=0.12, lw=0,
+        ax.axvspan(shock.start, shock.start + shock.duration, color="grey", alpha=0.07, lw=0,
                    zorder=0)
     return bool(shocks)
 
@@ -291,8 +324,9 @@ def plot_time_bands(comp: Comparison, column: str, rolling: int, title: str, kin
         ax.set_axis_off()
     for ax in axes[::ncols]:
         ax.set_ylabel(ylabel, fontsize=8)
-    for ax in axes[:len(names)][-ncols:]:
+    for ax in axes[:len(names)][-ncols:]:  # the lowest panel of each column
         ax.set_xlabel("day", fontsize=8)
+        ax.xaxis.set_tick_params(labelbottom=True)
     axes[0].set_xlim(0, comp.scenario.run.days)
     axes[0].set_ylim(bottom=0)
     note = "dashed grey: no policy (none); " + ("grey spans: scheduled shocks; " if shaded else "")
@@ -304,6 +338,7 @@ def plot_time_bands(comp: Comparison, column: str, rolling: int, title: str, kin
 def _place_labels(fig: Figure, ax, xs, ys, labels, colours) -> None:
     """Label points without overlap: try offsets around each point, keep the first free one."""
     renderer = fig.canvas.get_renderer()  # an Agg canvas (see plot_frontier)
+    frame = ax.get_window_extent(renderer)
     taken = []
     offsets = [(7, 5), (7, -11), (-7, 5), (-7, -11), (7, 17), (7, -23), (-7, 17), (-7, -23),
                (7, 29), (7, -35), (-7, 29), (-7, -35), (7, 41), (-7, 41), (7, -47), (-7, -47)]
@@ -321,7 +356,9 @@ def _place_labels(fig: Figure, ax, xs, ys, labels, colours) -> None:
                                arrowprops={"arrowstyle": "-", "color": colours[i], "lw": 0.5,
                                            "alpha": 0.6} if abs(dy) > 12 else None)
             box = text.get_window_extent(renderer).expanded(1.02, 1.1)
-            if not any(box.overlaps(other) for other in taken):
+            inside = (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
+                      and box.y1 <= frame.y1)
+            if inside and not any(box.overlaps(other) for other in taken):
                 break
         taken.append(text.get_window_extent(renderer))
 
@@ -517,11 +554,13 @@ body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; mar
 h1 { font-size: 1.6em; margin-bottom: 0.1em; } h2 { border-bottom: 1px solid #ddd;
      padding-bottom: 0.2em; margin-top: 1.8em; }
 .meta { color: #666; font-size: 0.92em; }
-table { border-collapse: collapse; font-size: 0.86em; margin: 0.8em 0; }
-th, td { border: 1px solid #ddd; padding: 4px 7px; vertical-align: top; }
+table { border-collapse: collapse; font-size: 0.82em; margin: 0.8em 0; }
+th, td { border: 1px solid #ddd; padding: 3px 6px; vertical-align: top; }
 th { background: #f4f4f4; text-align: left; }
 td.num { text-align: right; white-space: nowrap; }
-td .diff { display: block; font-size: 0.9em; color: #555; }
+td .diff, td .ci { display: block; font-size: 0.9em; color: #555; }
+td .ci { font-size: 0.8em; color: #777; }
+.scroll { overflow-x: auto; }
 td.good .diff { color: #1b7f3b; font-weight: bold; } td.bad .diff { color: #b3261e; font-weight: bold; }
 td.changed .diff { color: #1f4e9c; font-weight: bold; }
 td.good { background: #eef8f0; } td.bad { background: #fbeeee; } td.changed { background: #eef2fa; }
@@ -560,8 +599,8 @@ def _cell(row, kind: str, scale: float, better: int, markdown: bool) -> tuple[st
     mark = "*" if verdict else ""
     if markdown:
         return f"{mean}<br>Δ {diff}{mark} [{ci}]", verdict
-    return (f"{html.escape(mean)}<span class='diff'>Δ {html.escape(diff)}{mark} "
-            f"[{html.escape(ci)}]</span>", verdict)
+    return (f"{html.escape(mean)}<span class='diff'>Δ {html.escape(diff)}{mark}</span>"
+            f"<span class='ci'>[{html.escape(ci)}]</span>", verdict)
 
 
 def _headers(comp: Comparison, outcomes: list[str]) -> list[str]:
@@ -593,7 +632,8 @@ def html_table(comp: Comparison, outcomes: list[str]) -> str:
         tds = "".join(f"<td class='num {cls}'>{text}</td>" for text, cls in cells)
         cls = " class='ref'" if name == BASELINE else ""
         body.append(f"<tr{cls}><th>{html.escape(name)}</th>{tds}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div>")
 
 
 def markdown_table(comp: Comparison, outcomes: list[str]) -> str:
@@ -623,7 +663,8 @@ def html_long_table(comp: Comparison, outcomes: list[str]) -> str:
     body = "".join(f"<tr><th>{html.escape(label)}</th>"
                    + "".join(f"<td class='num {cls}'>{text}</td>" for text, cls in cells)
                    + "</tr>" for label, cells in _long_rows(comp, outcomes, markdown=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table></div>")
 
 
 def markdown_long_table(comp: Comparison, outcomes: list[str]) -> str:

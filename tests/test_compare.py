@@ -312,13 +312,14 @@ def test_summary_sentences_come_from_the_numbers():
         table=compare.compare_outcomes(runs, ["none", "custody"]), workers=1,
         elapsed_seconds=0.0, run_seconds=0.0)
     lines = report.summary_lines(comp)
-    assert lines[0].startswith("**custody** lowered investor losses net of protection by "
-                               "60.7 million yuan (from 110 million yuan to 49.3 million yuan; "
-                               "95% CI ")
-    assert "left failures unchanged on average (9.0; 95% CI -4.97 to +4.97)" in lines[0]
-    assert "lowered credit supplied by 100 million yuan" in lines[0]
-    assert lines[1].startswith("Best on investor losses (net of protection payouts): "
-                               "**custody**, 49.3 million yuan against 110 million yuan")
+    assert lines[0] == (
+        "**custody** lowered net investor losses by 60.7 million yuan (from 110 million yuan to "
+        "49.3 million yuan; 95% CI -63.5 to -57.8 million yuan); lowered credit supplied by 100 "
+        "million yuan (from 1.10 billion yuan to 1.00 billion yuan; 95% CI -100 to -100 million "
+        "yuan). Not distinguishable from zero: failures 0.0 (95% CI -5.0 to +5.0).")
+    assert lines[1] == ("Best on investor losses (net of protection payouts): **custody**, 49.3 "
+                        "million yuan against 110 million yuan with no policy; it changed credit "
+                        "supplied by -9.1%.")
     assert lines[2] == ("Cost in credit supplied, change from no policy "
                         "(* = distinguishable from zero): custody -9.1%*.")
 
