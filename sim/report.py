@@ -328,7 +328,8 @@ def plot_time_bands(comp: Comparison, column: str, rolling: int, title: str, kin
         ax.set_xlabel("day", fontsize=8)
         ax.xaxis.set_tick_params(labelbottom=True)
     axes[0].set_xlim(0, comp.scenario.run.days)
-    axes[0].set_ylim(bottom=0)
+    if kind.startswith("yuan"):  # money from zero; platform counts zoom in on the changes
+        axes[0].set_ylim(bottom=0)
     note = "dashed grey: no policy (none); " + ("grey spans: scheduled shocks; " if shaded else "")
     fig.suptitle(f"{title}\n{_subtitle(comp)}\n{note}coloured: the policy set",
                  fontsize=10)
