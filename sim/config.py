@@ -193,6 +193,9 @@ class InvestorConfig(Section):
     signal_noise: Annotated[float, Field(ge=0.0)] = Field(
         0.05, description="Sd of investors' signal of a platform's true risk (disclosure noise)."
     )
+    fake_loan_visibility: Share = Field(
+        0.25, description="Share of a Ponzi platform's fake loans that shows in investors' "
+        "signal of its risk without a disclosure regime (the rest look like ordinary loans).")
     fear_half_life_days: Annotated[float, Field(gt=0.0)] = Field(
         20.0, description="Half-life of personal fear, days."
     )
@@ -428,6 +431,8 @@ class DisclosureConfig(Section):
 
     enabled: bool = Field(False, description="Switch the policy on or off.")
     noise_reduction: Share = Field(0.8, description="Share by which signal noise falls.")
+    visibility_gain: Share = Field(
+        0.8, description="Share of the hidden fake loans that disclosure brings into view.")
 
 
 class EducationConfig(Section):

@@ -141,6 +141,7 @@ class P2PModel(mesa.Model):
         self.shock_targets: dict[int, int] = {}
         self.noncompliant: dict[int, np.ndarray] = {}
         self.signal_noise_scale = ic.signal_noise  # disclosure policy may lower it
+        self.fake_loan_visibility = ic.fake_loan_visibility  # disclosure policy may raise it
         self.fire_sale_impact_on = True  # the fire-sale channel's switch sets it
         self.requests_today = np.zeros(capacity)  # yuan requested at each platform today
         # Market rules that policies may tighten (see sim.policies.Policies.configure).
@@ -336,11 +337,13 @@ class P2PModel(mesa.Model):
             return self.config.platforms.promised_rate_mean
         return float(self.platforms.rate[: self.platforms.n][open_].mean())
 
-    def true_risk(self) -> np.ndarray:
-        """Each platform's true annual expected loss on claims: fake loans plus credit losses.
+    def true_risk(self, fake_visibility: float = 1.0) -> np.ndarray:
+        """Each platform's annual expected loss on claims: fake loans plus credit losses.
 
-        ``(fake_loans + sum(loan * pd * (1 - recovery))) / products``, capped at 1: what a
-        fully informed investor would expect to lose in a year.
+        ``(fake_visibility * fake_loans + sum(loan * pd * (1 - recovery))) / products``, capped
+        at 1. With ``fake_visibility = 1`` it is what a fully informed investor would expect to
+        lose in a year; investors' signal sees only the visible share of a Ponzi book's fake
+        loans (``investors.fake_loan_visibility``, raised by disclosure).
         """
         plats, book, bor = self.platforms, self.loans, self.borrowers
         n = plats.n
@@ -349,8 +352,8 @@ class P2PModel(mesa.Model):
         expected = sum_by(book.platform[real], book.principal[real]
                                * bor.true_pd[book.borrower[real]], n)
         expected *= 1.0 - self.config.borrowers.default_recovery
-        return np.minimum((plats.fake_loans[:n] + expected) / np.maximum(plats.products[:n], 1.0),
-                          1.0)
+        return np.minimum((fake_visibility * plats.fake_loans[:n] + expected)
+                          / np.maximum(plats.products[:n], 1.0), 1.0)
 
     def _update_signals(self) -> None:
         """Persistent (AR(1)) noise in investors' signal of true risk; disclosure scales it."""
@@ -365,8 +368,11 @@ class P2PModel(mesa.Model):
         ic = self.config.investors
         plats = self.platforms
         n = plats.n
-        signal = np.clip(self.true_risk() + plats.signal_noise[:n] + self.signal_extra[:n],
-                         0.0, 1.0)
+        # Noise is not clipped at zero: clipping would bias every signal upward, most for the
+        # safest platforms, so that less noise (disclosure) would make every platform look
+        # safer at once. The perceived probability is clipped instead.
+        signal = np.minimum(self.true_risk(self.fake_loan_visibility) + plats.signal_noise[:n]
+                            + self.signal_extra[:n], 1.0)
         news = ((plats.status[:n] == Status.DISTRESSED).astype(float) + self.news_shock[:n]
                 + self.news_parts["information"][:n])
         coverage = np.minimum(self.coverage[:n] + self.guarantee_cover[:n], 1.0)

@@ -212,13 +212,21 @@ class EntryThreshold:
 
 
 class Disclosure:
-    """Disclosure regime [S0 §V.D, S2]: investors' signal of true risk is less noisy."""
+    """Disclosure regime [S0 §V.D, S2]: investors see more of a platform's true risk.
+
+    * Noise: the signal's noise falls, ``sd *= 1 - noise_reduction``.
+    * Hidden books: audited loan-level disclosure brings fake (self-dealing) loans into view,
+      ``visibility += visibility_gain * (1 - visibility)``, so a Ponzi book looks as risky as
+      it is to investors who read the signal (the literate; see ``rules.perceived_failure_prob``).
+    """
 
     def __init__(self, model: P2PModel, cfg) -> None:
         self.model, self.cfg = model, cfg
 
     def configure(self) -> None:
-        self.model.signal_noise_scale *= 1.0 - self.cfg.noise_reduction
+        model = self.model
+        model.signal_noise_scale *= 1.0 - self.cfg.noise_reduction
+        model.fake_loan_visibility += self.cfg.visibility_gain * (1.0 - model.fake_loan_visibility)
 
 
 class Education:

@@ -24,7 +24,7 @@ def perceived_failure_prob(literacy, signal, prior, attention, news, news_weight
     """An investor's perceived annual probability that a platform fails.
 
     ``p = (1 - literacy) * prior + literacy * signal + news_weight * attention * news + fear
-    + delay_fear * delayed``, capped at 1.
+    + delay_fear * delayed``, clipped to [0, 1] (the signal's noise may be negative).
 
     * Literate investors weigh the (noisy) signal of the platform's true risk; the rest rely on a
       flat prior [S0 §IV.C: low financial literacy].
@@ -44,7 +44,7 @@ def perceived_failure_prob(literacy, signal, prior, attention, news, news_weight
         delay_fear: annual failure probability added by a late payment.
     """
     p = (1.0 - literacy) * prior + literacy * signal + news_weight * attention * news + fear
-    return np.minimum(p + delay_fear * delayed, 1.0)
+    return np.clip(p + delay_fear * delayed, 0.0, 1.0)
 
 
 def risk_adjusted_yield(rate, failure_prob, loss_given_failure, coverage, risk_tolerance):

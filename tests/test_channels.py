@@ -88,8 +88,10 @@ def information_market() -> Scenario:
 def herding_market() -> Scenario:
     """A rumour at A, a big brand (many holders), whose holders' neighbours hold B..E."""
     platforms = [platform(SHOCKED, demand_share=0.8, cash_buffer_target=0.05, visibility=3.0)]
+    # Buffers of 5% and more: B..E ride out the money fleeing A and ordinary withdrawals alone,
+    # but not a herd.
     platforms += [platform(n, demand_share=0.8, cash_buffer_target=b)
-                  for n, b in zip(OTHERS, (0.02, 0.05, 0.08, 0.12), strict=False)]
+                  for n, b in zip(OTHERS, (0.05, 0.06, 0.08, 0.12), strict=False)]
     return market(platforms, ShockConfig(type="rumour", start=10, duration=10, size=1.0,
                                          platform=SHOCKED))
 
