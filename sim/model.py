@@ -38,6 +38,9 @@ AGENT_VIEW_LIMIT = 10_000  # above this, investor/borrower agents are made on de
 MIN_TICKET = 100.0  # yuan: the smallest position platforms accepted
 SIGNAL_PERSISTENCE_DAYS = 30.0  # autocorrelation time of investors' signal noise
 FEAR_CAP = 0.02  # fear above which an investor's positions skip the redemption bound
+# Investors are grouped by risk tolerance (16 equal bins of [0, 1]; a power of two, so the bin
+# edges are exact) for a per-group bound on the early-redemption probability.
+TOLERANCE_GROUPS = 16
 
 
 @dataclass
@@ -86,6 +89,16 @@ def _beta(rng: np.random.Generator, mean: float, size: int, concentration: float
     return rng.beta(m * concentration, (1 - m) * concentration, size)
 
 
+def tolerance_group(risk_tolerance: np.ndarray) -> np.ndarray:
+    """Risk-tolerance group of each investor: ``floor(tolerance * TOLERANCE_GROUPS)``, capped.
+
+    Group ``g`` holds tolerances in ``[g, g + 1) / TOLERANCE_GROUPS`` (the last also holds 1).
+    Risk tolerance is fixed after the investors are created, so the groups are computed once.
+    """
+    group = np.floor(np.clip(risk_tolerance, 0.0, 1.0) * TOLERANCE_GROUPS)
+    return np.minimum(group, TOLERANCE_GROUPS - 1).astype(np.int8)
+
+
 class P2PModel(mesa.Model):
     """Platforms, investors and borrowers of a P2P lending market.
 
@@ -119,7 +132,7 @@ class P2PModel(mesa.Model):
         self.loans = LoanBook(capacity=max(1024, 4 * bc.count))
         self.ledger = Ledger(capacity)
         self.queue = np.empty(0, dtype=np.int64)  # slots with unpaid requests, in arrival order
-        self.position_index = PositionIndex()
+        self.position_index = PositionIndex()  # grouped once investors exist
         self.events: list[dict] = []
         self.failures: list[dict] = []
         self.exit_reason: dict[int, str] = {}
@@ -161,6 +174,8 @@ class P2PModel(mesa.Model):
         self._daily_savings_total = 0.0
         self._init_investors()
         self.policies.on_investors_created()
+        self.position_index = PositionIndex(tolerance_group(self.investors.risk_tolerance),
+                                            self.investors.slots, TOLERANCE_GROUPS)
         self._init_borrowers()
         self._initial_allocation()
         self._initial_lending()
@@ -417,11 +432,12 @@ class P2PModel(mesa.Model):
             candidates = np.array(candidates, dtype=np.int64)
             maturing = np.array(maturing, dtype=np.int64)
         else:
-            candidates, where = self.position_index.demand_positions(inv.pos_demand,
-                                                                     inv.pos_platform)
+            # Keys are platform * TOLERANCE_GROUPS + the owner's risk-tolerance group.
+            candidates, keys = self.position_index.demand_entries(inv.pos_demand,
+                                                                  inv.pos_platform)
             if not ctx.redeemable.all():  # skip the filter in the common all-open case
-                open_ = ctx.redeemable[where]
-                candidates, where = candidates[open_], where[open_]
+                open_ = np.repeat(ctx.redeemable, TOLERANCE_GROUPS)[keys]
+                candidates, keys = candidates[open_], keys[open_]
             maturing = self.position_index.maturing(ctx.day, inv.pos_maturity)
             maturing = maturing[(inv.pos_request[maturing] < 0)
                                 & ctx.operating[inv.pos_platform[maturing]]]
@@ -431,7 +447,7 @@ class P2PModel(mesa.Model):
             redeem = np.array([s for s, u in zip(candidates, u_redeem, strict=True)
                                if agents[s // inv.slots].redeems_early(ctx, s, u)], dtype=np.int64)
         else:
-            redeem = self._redemptions_array(ctx, candidates, where, u_redeem)
+            redeem = self._redemptions_array(ctx, candidates, keys, u_redeem)
         u_roll = rng.random(len(maturing))
         if self.engine == "object":
             agents = self.investor_agents
@@ -461,30 +477,40 @@ class P2PModel(mesa.Model):
         return InvestorDecisions(redeem, maturing, roll, choosers, amounts, choice, u_demand, u_term,
                                  panicked)
 
-    def _redemptions_array(self, ctx: StepContext, cand: np.ndarray, where: np.ndarray,
+    def _redemptions_array(self, ctx: StepContext, cand: np.ndarray, keys: np.ndarray,
                            u: np.ndarray) -> np.ndarray:
         """Array form of :meth:`Investor.redeems_early`, evaluated only where it can matter.
 
-        The rule is ``u < prob(position)``. Per platform, ``prob`` has a cheap upper bound (every
-        investor term at its largest), so positions whose ``u`` lies above their platform's
-        bound cannot redeem and are skipped; the rest get the full rule. The decisions are
-        exactly those of the rule applied everywhere, at a fraction of the cost in calm times.
+        The rule is ``u < prob(position)``. Per platform and risk-tolerance group (see
+        :func:`tolerance_group`), ``prob`` has a cheap upper bound: every investor term at its
+        largest and the tolerance at the group's lower edge (``prob`` falls with tolerance).
+        Positions whose ``u`` lies above their bound cannot redeem and are skipped; the rest get
+        the full rule. The decisions are exactly those of the rule applied everywhere, at a
+        fraction of the cost in calm times.
+
+        Args:
+            ctx: today's context.
+            cand: sorted candidate positions.
+            keys: ``platform * TOLERANCE_GROUPS + group`` of each (see :class:`PositionIndex`).
+            u: their uniform draws.
         """
         inv = self.investors
         # Investors whose fear exceeds FEAR_CAP are few; their positions get the full rule,
         # so the bound for everyone else can use the cap instead of the largest fear.
-        fearful = np.flatnonzero(inv.fear_level > FEAR_CAP / inv.fear_scale)
+        fearful = inv.fearful(FEAR_CAP)
         fp_bound = np.minimum(
             np.maximum(ctx.prior, ctx.signal) + ctx.news_weight * np.maximum(ctx.news, 0.0)
             + FEAR_CAP + ctx.delay_fear * self.platforms.delay_seen[: self.platforms.n], 1.0)
+        lowest_tolerance = np.arange(TOLERANCE_GROUPS) / TOLERANCE_GROUPS
         bound = rules.early_redemption_prob(
-            rules.expected_loss(fp_bound, ctx.loss_given_failure, 0.0),
-            0.0, ctx.liquidity_need, ctx.panic_max, ctx.panic_threshold)
-        bound = bound * (1.0 + 1e-9) + 1e-12  # never below the rule, whatever the rounding
+            rules.expected_loss(fp_bound, ctx.loss_given_failure, 0.0)[:, None],
+            lowest_tolerance, ctx.liquidity_need, ctx.panic_max, ctx.panic_threshold)
+        bound = (bound * (1.0 + 1e-9) + 1e-12).ravel()  # by key; never below the rule
         keep = np.flatnonzero(u < bound.max(initial=0.0))  # scalar test first: no gather
-        keep = keep[u[keep] < bound[where[keep]]]
+        keep = keep[u[keep] < bound[keys[keep]]]
         if len(fearful):
             slots = (fearful[:, None] * inv.slots + np.arange(inv.slots)).ravel()
+            slots = slots.astype(cand.dtype)  # same dtype: no conversion of cand
             at = np.searchsorted(cand, slots)  # cand is sorted: equal entries are candidates
             inside = at < len(cand)
             at = at[inside][cand[at[inside]] == slots[inside]]
@@ -492,7 +518,7 @@ class P2PModel(mesa.Model):
             chosen[keep] = True
             chosen[at] = True
             keep = np.flatnonzero(chosen)
-        cand, p, u = cand[keep], where[keep], u[keep]
+        cand, p, u = cand[keep], keys[keep] // TOLERANCE_GROUPS, u[keep]
         i = cand // inv.slots
         fp = rules.perceived_failure_prob(
             inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],

@@ -138,6 +138,11 @@ class InvestorArrays:
         # counted as contagion when its failure is attributed).
         self.fear_source = {"herding": np.full(n, -1, dtype=np.int32),
                             "shared_investors": np.full(n, -1, dtype=np.int32)}
+        # Fear only rises through add_fear and otherwise decays, so the investors above a level
+        # are those above it at the last look plus those raised since (see fearful()).
+        self._fear_raised: list[np.ndarray] = []
+        self._fearful: np.ndarray | None = None
+        self._fearful_level = 0.0
         self.loss = np.zeros(n)  # cumulative written-off claims, yuan
         self.pos_platform = np.full(s, -1, dtype=np.int32)
         self.pos_principal = np.zeros(s)
@@ -161,6 +166,27 @@ class InvestorArrays:
         raw = amount / self.fear_scale
         self.fear_level[idx] += raw
         self.fear_parts[part][idx] += raw
+        self._fear_raised.append(idx)
+
+    def fearful(self, level: float) -> np.ndarray:
+        """Sorted investors whose fear exceeds ``level``: ``flatnonzero(fear_of(all) > level)``.
+
+        Fear only rises through :meth:`add_fear` and otherwise decays, so only the investors
+        above ``level`` at the previous call and those raised since need a look; the first call
+        (or a call at another level) scans everyone. Write fear only through :meth:`add_fear`.
+        """
+        threshold = level / self.fear_scale
+        if self._fearful is None or level != self._fearful_level:
+            self._fear_raised.clear()
+            self._fearful = np.flatnonzero(self.fear_level > threshold)
+            self._fearful_level = level
+        elif self._fear_raised:
+            maybe = sorted_unique(np.concatenate([self._fearful, *self._fear_raised]))
+            self._fear_raised.clear()
+            self._fearful = maybe[self.fear_level[maybe] > threshold]
+        else:
+            self._fearful = self._fearful[self.fear_level[self._fearful] > threshold]
+        return self._fearful
 
     @property
     def fear(self) -> np.ndarray:
@@ -175,10 +201,12 @@ class InvestorArrays:
             for part in self.fear_parts.values():
                 part *= self.fear_scale
             self.fear_scale = 1.0
+            self._fearful = None  # rescaled levels may round across the level: scan again
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Every investor array, for streaming benchmarks and snapshots."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
+        """Every investor array, for streaming benchmarks and snapshots (not private caches)."""
+        return {k: v for k, v in vars(self).items()
+                if isinstance(v, np.ndarray) and not k.startswith("_")}
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -198,13 +226,35 @@ class PositionIndex:
       when their day is read).
 
     Both give exactly what a full scan of the flags would, in the same (sorted) order.
+
+    Each demand entry carries a *key*, ``platform * groups + group``, where ``group`` is a small
+    integer of the position's owner (``owner_group[slot // slots_per_owner]``, read when the
+    entry is added). The model groups investors by risk tolerance, so that the daily redemption
+    test can look up a per-platform, per-group bound by key without reading the investor arrays
+    at every candidate. Groups must not change while entries are held. Entries are stored as
+    two int32 arrays (position, key) to keep the daily pass over them short.
+
+    Args:
+        owner_group: group (``0 <= group < groups``) of each owner, or ``None`` for one group.
+        slots_per_owner: consecutive slots that belong to one owner.
+        groups: number of groups.
     """
 
-    def __init__(self) -> None:
-        self.demand: np.ndarray | None = None
-        self.demand_platform: np.ndarray | None = None  # platform of each entry (fixed while held)
+    def __init__(self, owner_group: np.ndarray | None = None, slots_per_owner: int = 1,
+                 groups: int = 1) -> None:
+        self.demand: np.ndarray | None = None  # int32 positions
+        self.demand_key: np.ndarray | None = None  # int32 platform * groups + group (fixed)
         self.demand_added: list[np.ndarray] = []
         self.calendar: dict[int, list[np.ndarray]] = {}
+        self.owner_group = owner_group
+        self.slots_per_owner = slots_per_owner
+        self.groups = groups if owner_group is not None else 1
+
+    def _keys(self, slots: np.ndarray, platform: np.ndarray) -> np.ndarray:
+        key = platform[slots].astype(np.int32) * np.int32(self.groups)
+        if self.owner_group is not None:
+            key += self.owner_group[slots // self.slots_per_owner]
+        return key
 
     def add(self, slots: np.ndarray, maturity: np.ndarray, demand: np.ndarray) -> None:
         if len(slots) == 0:
@@ -219,19 +269,25 @@ class PositionIndex:
             for day, group in zip(days[np.r_[0, cuts]], np.split(term, cuts), strict=True):
                 self.calendar.setdefault(int(day), []).append(group)
 
-    def demand_positions(self, flags: np.ndarray, platform: np.ndarray):
-        """Sorted positions whose demand flag is set, and their platforms.
+    def demand_entries(self, flags: np.ndarray, platform: np.ndarray):
+        """Sorted positions whose demand flag is set (int32), and their keys.
 
-        The positions equal ``np.flatnonzero(flags)``; the platforms equal ``platform`` at them.
+        The positions equal ``np.flatnonzero(flags)``; ``key // groups`` equals ``platform`` at
+        them and ``key % groups`` their owners' groups.
         """
+        if len(flags) > np.iinfo(np.int32).max:
+            raise ValueError("PositionIndex stores positions as int32")
         if self.demand is None:
-            self.demand = np.flatnonzero(flags)
-            self.demand_platform = platform[self.demand]
+            self.demand = np.flatnonzero(flags).astype(np.int32)
+            self.demand_key = self._keys(self.demand, platform)
             self.demand_added.clear()
         still = flags[self.demand]
-        current, where = self.demand[still], self.demand_platform[still]
+        if still.all():  # nothing cleared since the last read: no copy
+            current, key = self.demand, self.demand_key
+        else:
+            current, key = self.demand[still], self.demand_key[still]
         if self.demand_added:
-            new = sorted_unique(np.concatenate(self.demand_added))
+            new = sorted_unique(np.concatenate(self.demand_added)).astype(np.int32)
             self.demand_added.clear()
             new = new[flags[new]]
             at = np.searchsorted(current, new)
@@ -241,11 +297,22 @@ class PositionIndex:
             else:
                 fresh = np.ones(len(new), dtype=bool)
             # A position cleared and reopened since the last read may sit at another platform.
-            where[at[~fresh]] = platform[new[~fresh]]
+            if not fresh.all():
+                if key is self.demand_key:
+                    key = key.copy()
+                key[at[~fresh]] = self._keys(new[~fresh], platform)
             current = np.insert(current, at[fresh], new[fresh])
-            where = np.insert(where, at[fresh], platform[new[fresh]])
-        self.demand, self.demand_platform = current, where
-        return current, where
+            key = np.insert(key, at[fresh], self._keys(new[fresh], platform))
+        self.demand, self.demand_key = current, key
+        return current, key
+
+    def demand_positions(self, flags: np.ndarray, platform: np.ndarray):
+        """Sorted positions whose demand flag is set, and their platforms.
+
+        The positions equal ``np.flatnonzero(flags)``; the platforms equal ``platform`` at them.
+        """
+        current, key = self.demand_entries(flags, platform)
+        return current, key // self.groups
 
     def maturing(self, day: int, maturity: np.ndarray) -> np.ndarray:
         """Sorted positions maturing on ``day`` (equal to ``np.flatnonzero(maturity == day)``)."""
