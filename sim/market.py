@@ -131,13 +131,11 @@ def fire_sale(model: P2PModel, shortfall: np.ndarray) -> None:
         return
     fraction = np.zeros(plats.n)
     fraction[sellers] = sell[sellers] / plats.loans[sellers]
-    live = book.live()
-    live = live[~book.fake[live]]
-    f = fraction[book.platform[live]]
-    hit = live[f > 0]
-    sold = book.principal[hit] * fraction[book.platform[hit]]
+    hit = np.flatnonzero(book.repaying() & (fraction[book.platform[: book.n]] > 0))
+    f = fraction[book.platform[hit]]
+    sold = book.principal[hit] * f
     book.principal[hit] -= sold
-    book.instalment[hit] *= 1.0 - fraction[book.platform[hit]]
+    book.instalment[hit] *= 1.0 - f
     sold_by_platform = sum_by(book.platform[hit], sold, plats.n)
     proceeds = sold_by_platform * (1.0 - d)
     plats.loans[: plats.n] -= sold_by_platform
@@ -213,7 +211,7 @@ def operating_costs(model: P2PModel) -> None:
 def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
     """Platforms lend cash above their buffer to screened applicants; Ponzi owners divert some.
 
-    Applicants go to open platforms in proportion to lendable cash. Each platform accepts an
+    Applicants (distinct borrowers) go to open platforms in proportion to lendable cash. Each platform accepts an
     applicant whose screened default probability (:func:`rules.screened_pd`) is within its
     credit standard, and funds accepted loans in arrival order while cash lasts. A Ponzi owner
     first moves ``ponzi_fake_share`` of its lendable cash into fake, self-dealing loans
@@ -262,7 +260,7 @@ def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
     terms = terms_menu[rng.integers(0, len(terms_menu), len(applicants))]
     rate = plats.rate[choice] + plats.spread[choice]
     book.add(choice, applicants, size, rate, terms, model.day, False)
-    np.add.at(bor.n_loans, applicants, 1)
+    bor.n_loans[applicants] += 1  # applicants are distinct borrowers
     lent = sum_by(choice, size, n)
     plats.cash[:n] -= lent
     plats.loans[:n] += lent
@@ -278,25 +276,33 @@ def collect_repayments(model: P2PModel) -> None:
     uncollected principal is written off (MODEL.md: resolution recovers 10-35%).
     """
     plats, book, bor = model.platforms, model.loans, model.borrowers
-    live = book.live()
-    live = live[~book.fake[live]]
-    if len(live) == 0:
+    repaying = book.repaying()
+    if not repaying.any():
         return
-    n = plats.n
-    p = book.platform[live]
-    principal = book.principal[live]
-    interest = principal * book.rate[live] / rules.DAYS_PER_YEAR
-    repay = np.minimum(book.instalment[live], principal)
-    last = (book.maturity[live] <= model.day) | (principal - repay <= 1e-6)
+    # One pass over the whole block of rows: closed and fake loans are masked to repay nothing,
+    # so the sums equal those over the live real loans alone.
+    n, rows = plats.n, slice(0, book.n)
+    p = book.platform[rows]
+    principal = book.principal[rows]
+    interest = principal * book.rate[rows] / rules.DAYS_PER_YEAR
+    repay = np.minimum(book.instalment[rows], principal)
+    last = ((book.maturity[rows] <= model.day) | (principal - repay <= 1e-6)) & repaying
     repay = np.where(last, principal, repay)
-    collected = np.where(plats.in_resolution[p], model.config.resolution.collection_rate, 1.0)
-    book.principal[live] = principal - repay
-    done = live[last]
+    masked = ~repaying
+    repay[masked] = 0.0
+    interest[masked] = 0.0
+    book.principal[rows] = principal - repay
+    done = np.flatnonzero(last)
     book.close(done)
     np.subtract.at(bor.n_loans, book.borrower[done], 1)
     reduced = sum_by(p, repay, n)
-    received_principal = sum_by(p, repay * collected, n)
-    received_interest = sum_by(p, interest * collected, n)
+    if plats.in_resolution[:n].any():
+        collected = np.where(plats.in_resolution[p], model.config.resolution.collection_rate, 1.0)
+        received_principal = sum_by(p, repay * collected, n)
+        received_interest = sum_by(p, interest * collected, n)
+    else:  # everything is collected in full: the same sums without the factor of one
+        received_principal = reduced
+        received_interest = sum_by(p, interest, n)
     plats.loans[:n] -= reduced
     plats.cash[:n] += received_principal + received_interest
     idx = np.arange(n)
@@ -313,9 +319,7 @@ def default_loans(model: P2PModel, defaulted: np.ndarray) -> None:
     n = plats.n
     mask = np.zeros(bor.count, dtype=bool)
     mask[defaulted] = True
-    live = book.live()
-    live = live[~book.fake[live]]
-    hit = live[mask[book.borrower[live]]]
+    hit = np.flatnonzero(book.repaying() & mask[book.borrower[: book.n]])
     p = book.platform[hit]
     principal = book.principal[hit]
     borrower = book.borrower[hit]

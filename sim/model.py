@@ -356,10 +356,11 @@ class P2PModel(mesa.Model):
         """
         plats, book, bor = self.platforms, self.loans, self.borrowers
         n = plats.n
-        live = book.live()
-        real = live[~book.fake[live]]
-        expected = sum_by(book.platform[real], book.principal[real]
-                               * bor.true_pd[book.borrower[real]], n)
+        # A pass over the whole block of rows (see LoanBook.repaying): masked rows add zero.
+        rows = slice(0, book.n)
+        weighted = book.principal[rows] * bor.true_pd[book.borrower[rows]]
+        weighted[~book.repaying()] = 0.0
+        expected = sum_by(book.platform[rows], weighted, n)
         expected *= 1.0 - self.config.borrowers.default_recovery
         return np.minimum((plats.fake_loans[:n] + expected) / np.maximum(plats.products[:n], 1.0),
                           1.0)

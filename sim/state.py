@@ -344,7 +344,14 @@ class LoanBook:
 
     A loan amortises in equal daily principal instalments (a continuous stand-in for the
     monthly instalments P2P loans used) and pays interest daily on the outstanding principal.
+
+    Rows ``[0, n)`` are in use, in the order the loans were made; a closed loan's row stays (with
+    ``active`` False) until the book is compacted, which only :meth:`add` does: when the arrays
+    are full or a quarter of the rows are closed. The daily passes over the book
+    (:meth:`repaying`) then read one contiguous block instead of gathering the live rows.
     """
+
+    COMPACT_DEAD_SHARE = 0.25  # compact in place once this share of the used rows is closed
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
@@ -371,16 +378,29 @@ class LoanBook:
             self._live = np.flatnonzero(self.active[: self.n])
         return self._live
 
+    def repaying(self) -> np.ndarray:
+        """Boolean mask over rows ``[0, n)``: live real loans (the ones borrowers repay).
+
+        Closed rows hold no principal and fake loans are masked out, so a pass over the whole
+        block with this mask sums exactly what a pass over the live real rows would.
+        """
+        return self.active[: self.n] & ~self.fake[: self.n]
+
     def close(self, rows: np.ndarray) -> None:
         """Mark loans as no longer live (repaid, defaulted, sold or written off)."""
         self.active[rows] = False
         self._live = None
 
     def add(self, platform, borrower, principal, rate, term, day, fake) -> np.ndarray:
-        """Append loans (arrays of equal length); returns their row indices."""
+        """Append loans (arrays of equal length); returns their row indices.
+
+        May compact the book first, which renumbers the rows of older loans.
+        """
         k = len(principal)
         if self.n + k > len(self.principal):
             self._compact(extra=k)
+        elif self.n - len(self.live()) > self.COMPACT_DEAD_SHARE * self.n:
+            self._compact(extra=0)
         rows = np.arange(self.n, self.n + k)
         self.platform[rows] = platform
         self.borrower[rows] = borrower
@@ -395,15 +415,22 @@ class LoanBook:
         return rows
 
     def _compact(self, extra: int) -> None:
+        """Move the live rows, in order, to the front; grow the arrays if ``extra`` do not fit."""
         keep = self.live()
         needed = len(keep) + extra
         capacity = len(self.principal)
-        while capacity < 2 * needed:
-            capacity *= 2
-        old = {f: getattr(self, f)[keep].copy() for f in self._fields()}
-        self._alloc(capacity)
-        for f, values in old.items():
-            getattr(self, f)[: len(keep)] = values
+        if 2 * needed > capacity:  # keep at least half the rows free, as growth doubles
+            while capacity < 2 * needed:
+                capacity *= 2
+            old = {f: getattr(self, f)[keep].copy() for f in self._fields()}
+            self._alloc(capacity)
+            for f, values in old.items():
+                getattr(self, f)[: len(keep)] = values
+        else:
+            for f in self._fields():
+                column = getattr(self, f)
+                column[: len(keep)] = column[keep]
+            self.active[len(keep): self.n] = False
         self.n = len(keep)
         self._live = None
 
