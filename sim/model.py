@@ -546,16 +546,23 @@ class P2PModel(mesa.Model):
         inv = self.investors
         k = inv.slots
         rev = np.flatnonzero(rules.reviews_today(u_review, ctx.review_days))
-        rev = rev[inv.cash[rev] >= ctx.min_ticket]  # cheap pre-filter: the ticket is at most cash
+        # Most investors hold a position in every slot and so cannot open one: test that first,
+        # then read the principal rows of the few that can.
         platform = np.take(inv.pos_platform.reshape(-1, k), rev, axis=0)
+        empty = np.zeros(len(rev), dtype=np.int64)
+        for j in range(k):  # by column: numpy reduces a short last axis slowly
+            empty += platform[:, j] == NO_PLATFORM
+        rev, empty = rev[empty > 0], empty[empty > 0]
+        cash = np.take(inv.cash, rev)
+        funded = cash >= ctx.min_ticket  # cheap pre-filter: the ticket is at most cash
+        rev, empty, cash = rev[funded], empty[funded], cash[funded]
         principal = np.take(inv.pos_principal.reshape(-1, k), rev, axis=0)
-        empty = (platform == NO_PLATFORM).sum(axis=1)
         invested = np.zeros(len(rev))
         for j in range(k):  # column by column: the same summation order as the object form
             invested = invested + principal[:, j]
-        cash = inv.cash[rev]
-        amount = rules.ticket_size(cash, cash + invested, inv.target_share[rev], invested, empty)
-        ok = (empty > 0) & (amount >= ctx.min_ticket)
+        amount = rules.ticket_size(cash, cash + invested, np.take(inv.target_share, rev),
+                                   invested, empty)
+        ok = amount >= ctx.min_ticket
         return rev[ok], amount[ok]
 
     def _consideration_sets(self, u: np.ndarray) -> np.ndarray | None:
