@@ -51,7 +51,9 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
         return
     inv, plats = model.investors, model.platforms
     k = inv.slots
-    free = np.take(inv.pos_platform.reshape(-1, k), investors, axis=0) == NO_PLATFORM
+    # Gather whole position records: np.take would copy a strided field view in full first.
+    held = np.take(inv.positions.reshape(-1, k), investors, axis=0)
+    free = held["platform"] == NO_PLATFORM
     slots = investors * k + np.argmax(free, axis=1)
     assert free.any(axis=1).all(), "open_positions needs a free slot per investor"
     inv.cash[investors] -= amounts

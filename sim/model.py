@@ -520,25 +520,25 @@ class P2PModel(mesa.Model):
             chosen[at] = True
             keep = np.flatnonzero(chosen)
         cand, p, u = cand[keep], keys[keep] // TOLERANCE_GROUPS, u[keep]
-        i = cand // inv.slots
+        literacy, tolerance, attention, fear = inv.traits(cand // inv.slots)
         fp = rules.perceived_failure_prob(
-            inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],
-            ctx.news_weight, inv.fear_of(i), inv.pos_delayed[cand], ctx.delay_fear)
+            literacy, ctx.signal[p], ctx.prior, attention, ctx.news[p],
+            ctx.news_weight, fear, inv.pos_delayed[cand], ctx.delay_fear)
         loss = rules.expected_loss(fp, ctx.loss_given_failure, ctx.coverage[p])
-        prob = rules.early_redemption_prob(loss, inv.risk_tolerance[i], ctx.liquidity_need,
+        prob = rules.early_redemption_prob(loss, tolerance, ctx.liquidity_need,
                                            ctx.panic_max, ctx.panic_threshold)
         return cand[u < prob]
 
     def _rollovers_array(self, ctx: StepContext, maturing: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Array form of :meth:`Investor.rolls_over`."""
         inv = self.investors
-        i = maturing // inv.slots
+        literacy, tolerance, attention, fear = inv.traits(maturing // inv.slots)
         p = inv.pos_platform[maturing]
         fp = rules.perceived_failure_prob(
-            inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],
-            ctx.news_weight, inv.fear_of(i), inv.pos_delayed[maturing], ctx.delay_fear)
+            literacy, ctx.signal[p], ctx.prior, attention, ctx.news[p],
+            ctx.news_weight, fear, inv.pos_delayed[maturing], ctx.delay_fear)
         y = rules.risk_adjusted_yield(ctx.rate[p], fp, ctx.loss_given_failure, ctx.coverage[p],
-                                      inv.risk_tolerance[i])
+                                      tolerance)
         return ctx.open[p] & (u < rules.rollover_prob(y, ctx.outside_rate, ctx.sensitivity))
 
     def _tickets_array(self, ctx: StepContext, u_review: np.ndarray):
@@ -547,16 +547,19 @@ class P2PModel(mesa.Model):
         k = inv.slots
         rev = np.flatnonzero(rules.reviews_today(u_review, ctx.review_days))
         # Most investors hold a position in every slot and so cannot open one: test that first,
-        # then read the principal rows of the few that can.
-        platform = np.take(inv.pos_platform.reshape(-1, k), rev, axis=0)
+        # then work on the few that can.
+        # Whole position records of each reviewer (np.take would copy a field view in full).
+        held = np.take(inv.positions.reshape(-1, k), rev, axis=0)
+        platform = held["platform"]
         empty = np.zeros(len(rev), dtype=np.int64)
         for j in range(k):  # by column: numpy reduces a short last axis slowly
             empty += platform[:, j] == NO_PLATFORM
-        rev, empty = rev[empty > 0], empty[empty > 0]
+        can = empty > 0
+        rev, empty, held = rev[can], empty[can], held[can]
         cash = np.take(inv.cash, rev)
         funded = cash >= ctx.min_ticket  # cheap pre-filter: the ticket is at most cash
-        rev, empty, cash = rev[funded], empty[funded], cash[funded]
-        principal = np.take(inv.pos_principal.reshape(-1, k), rev, axis=0)
+        rev, empty, cash, principal = rev[funded], empty[funded], cash[funded], held[funded]
+        principal = principal["principal"]
         invested = np.zeros(len(rev))
         for j in range(k):  # column by column: the same summation order as the object form
             invested = invested + principal[:, j]
@@ -579,15 +582,15 @@ class P2PModel(mesa.Model):
                        u: np.ndarray) -> np.ndarray:
         """Array form of :meth:`Investor.choose_platform`."""
         inv = self.investors
-        i = choosers[:, None]
+        literacy, tolerance, attention, fear = (t[:, None] for t in inv.traits(choosers))
         fp = rules.perceived_failure_prob(
-            inv.literacy[i], ctx.signal[considered], ctx.prior, inv.attention[i],
-            ctx.news[considered], ctx.news_weight, inv.fear_of(i), False, ctx.delay_fear)
+            literacy, ctx.signal[considered], ctx.prior, attention,
+            ctx.news[considered], ctx.news_weight, fear, False, ctx.delay_fear)
         utilities = np.empty((len(choosers), considered.shape[1] + 1))
         utilities[:, 0] = ctx.outside_rate
         utilities[:, 1:] = rules.risk_adjusted_yield(
             ctx.rate[considered], fp, ctx.loss_given_failure, ctx.coverage[considered],
-            inv.risk_tolerance[i])
+            tolerance)
         pick = rules.choose_option(utilities, u, ctx.sensitivity)
         rows = np.arange(len(choosers))
         return np.where(pick == 0, -1, considered[rows, np.maximum(pick - 1, 0)])

@@ -16,6 +16,10 @@ import numpy as np
 
 NO_PLATFORM = -1
 NEVER = np.iinfo(np.int32).max  # maturity day of on-demand positions
+# One product position (see InvestorArrays): money first, then days and the platform index.
+POSITION_RECORD = np.dtype([("principal", np.float64), ("rate", np.float64),
+                            ("platform", np.int32), ("start", np.int32),
+                            ("maturity", np.int32), ("request", np.int32)])
 
 
 class Status(IntEnum):
@@ -124,13 +128,17 @@ class InvestorArrays:
         self.cash = np.zeros(n)  # uninvested money (the outside option), yuan
         self.initial_wealth = np.zeros(n)
         self.target_share = np.zeros(n)  # target P2P share of wealth
-        self.literacy = np.zeros(n)
-        self.risk_tolerance = np.zeros(n)
-        self.attention = np.zeros(n)
+        # The traits every investor rule reads together share one row of ``profile`` (one cache
+        # line), because the rules read them at scattered investors; the named attributes are
+        # column views of it.
+        self.profile = np.zeros((n, 4))
+        self.literacy = self.profile[:, 0]
+        self.risk_tolerance = self.profile[:, 1]
+        self.attention = self.profile[:, 2]
         # General fear (annual failure probability added everywhere) is stored as
         # ``fear_level * fear_scale`` so that the daily decay is one multiplication of the scale
         # instead of a pass over every investor. Read it with :meth:`fear_of`.
-        self.fear_level = np.zeros(n)
+        self.fear_level = self.profile[:, 3]
         self.fear_scale = 1.0
         # The parts of fear each contagion channel added (same scale; for attribution).
         self.fear_parts = {"herding": np.zeros(n), "shared_investors": np.zeros(n)}
@@ -144,18 +152,33 @@ class InvestorArrays:
         self._fearful: np.ndarray | None = None
         self._fearful_level = 0.0
         self.loss = np.zeros(n)  # cumulative written-off claims, yuan
-        self.pos_platform = np.full(s, -1, dtype=np.int32)
-        self.pos_principal = np.zeros(s)
-        self.pos_rate = np.zeros(s)
-        self.pos_start = np.zeros(s, dtype=np.int32)
-        self.pos_maturity = np.full(s, NEVER, dtype=np.int32)
+        # A position's numbers are one 32-byte record of ``positions`` (one cache line holds
+        # two), because the daily rules read several of them at scattered positions; the
+        # ``pos_*`` attributes are field views of it.
+        self.positions = np.zeros(s, dtype=POSITION_RECORD)
+        self.pos_principal = self.positions["principal"]
+        self.pos_rate = self.positions["rate"]
+        self.pos_platform = self.positions["platform"]
+        self.pos_start = self.positions["start"]
+        self.pos_maturity = self.positions["maturity"]
+        self.pos_request = self.positions["request"]  # day of an unpaid request, or -1
+        self.pos_platform[:] = NO_PLATFORM
+        self.pos_maturity[:] = NEVER
+        self.pos_request[:] = -1
         self.pos_demand = np.zeros(s, dtype=bool)  # redeemable on demand and not yet requested
-        self.pos_request = np.full(s, -1, dtype=np.int32)  # day of an unpaid request, or -1
         self.pos_delayed = np.zeros(s, dtype=bool)  # its owner was paid late at this platform
 
     def fear_of(self, idx):
         """General fear of investors ``idx`` (annual failure probability)."""
         return self.fear_level[idx] * self.fear_scale
+
+    def traits(self, idx: np.ndarray):
+        """Literacy, risk tolerance, attention and general fear of investors ``idx``.
+
+        One gather of their ``profile`` rows; the same values as the separate reads.
+        """
+        rows = np.take(self.profile, idx, axis=0)
+        return rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3] * self.fear_scale
 
     def part_of(self, part: str, idx):
         """The part of fear that channel ``part`` added, for investors ``idx``."""
@@ -204,9 +227,13 @@ class InvestorArrays:
             self._fearful = None  # rescaled levels may round across the level: scan again
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Every investor array, for streaming benchmarks and snapshots (not private caches)."""
+        """Every investor array, for streaming benchmarks and snapshots.
+
+        Each piece of memory appears once: the ``profile`` and ``positions`` records, not the
+        column views of them, and not private caches.
+        """
         return {k: v for k, v in vars(self).items()
-                if isinstance(v, np.ndarray) and not k.startswith("_")}
+                if isinstance(v, np.ndarray) and v.base is None and not k.startswith("_")}
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
