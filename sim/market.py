@@ -27,7 +27,7 @@ def grouped_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def capitalise_interest(model: P2PModel, slots: np.ndarray) -> None:
-    """Add simple interest accrued since the position started to its principal.
+    """Add simple interest accrued since the position started to its principal (distinct slots).
 
     ``interest = principal * rate * (day - start) / 365`` becomes part of the claim, booked as
     the platform's interest expense (``interest_capitalised``).
@@ -35,11 +35,12 @@ def capitalise_interest(model: P2PModel, slots: np.ndarray) -> None:
     if len(slots) == 0:
         return
     inv, plats = model.investors, model.platforms
-    days = np.maximum(model.day - inv.pos_start[slots], 0)
-    interest = inv.pos_principal[slots] * inv.pos_rate[slots] * days / rules.DAYS_PER_YEAR
-    inv.pos_principal[slots] += interest
+    held = np.take(inv.positions, slots)  # whole records: one read per position
+    days = np.maximum(model.day - held["start"], 0)
+    interest = held["principal"] * held["rate"] * days / rules.DAYS_PER_YEAR
+    inv.pos_principal[slots] = held["principal"] + interest  # slots are distinct
     inv.pos_start[slots] = model.day
-    p = inv.pos_platform[slots]
+    p = held["platform"]
     plats.products[: plats.n] += sum_by(p, interest, plats.n)
     model.ledger.book("interest_capitalised", p, interest)
 
@@ -57,6 +58,7 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
     slots = investors * k + np.argmax(free, axis=1)
     assert free.any(axis=1).all(), "open_positions needs a free slot per investor"
     inv.cash[investors] -= amounts
+    inv.free_slots[investors] -= 1  # one position each
     inv.pos_platform[slots] = platforms
     inv.pos_principal[slots] = amounts
     inv.pos_rate[slots] = plats.rate[platforms]
@@ -75,7 +77,10 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
 
 
 def clear_slots(model: P2PModel, slots: np.ndarray) -> None:
+    """Empty held positions ``slots`` (distinct), freeing them for new products."""
     inv = model.investors
+    # ufunc.at is fast only when the values are an array of the target's dtype.
+    np.add.at(inv.free_slots, slots // inv.slots, np.ones(len(slots), dtype=inv.free_slots.dtype))
     inv.pos_platform[slots] = NO_PLATFORM
     inv.pos_principal[slots] = 0.0
     inv.pos_rate[slots] = 0.0
@@ -296,7 +301,7 @@ def collect_repayments(model: P2PModel) -> None:
     book.principal[rows] = principal - repay
     done = np.flatnonzero(last)
     book.close(done)
-    np.subtract.at(bor.n_loans, book.borrower[done], 1)
+    np.subtract.at(bor.n_loans, book.borrower[done], np.ones(len(done), dtype=bor.n_loans.dtype))
     reduced = sum_by(p, repay, n)
     if plats.in_resolution[:n].any():
         collected = np.where(plats.in_resolution[p], model.config.resolution.collection_rate, 1.0)

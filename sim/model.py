@@ -440,8 +440,8 @@ class P2PModel(mesa.Model):
                 open_ = np.repeat(ctx.redeemable, TOLERANCE_GROUPS)[keys]
                 candidates, keys = candidates[open_], keys[open_]
             maturing = self.position_index.maturing(ctx.day, inv.pos_maturity)
-            maturing = maturing[(inv.pos_request[maturing] < 0)
-                                & ctx.operating[inv.pos_platform[maturing]]]
+            held = np.take(inv.positions, maturing)  # whole records: one read per position
+            maturing = maturing[(held["request"] < 0) & ctx.operating[held["platform"]]]
         u_redeem = rng.random(len(candidates))
         if self.engine == "object":
             agents = self.investor_agents
@@ -510,14 +510,18 @@ class P2PModel(mesa.Model):
         keep = np.flatnonzero(u < bound.max(initial=0.0))  # scalar test first: no gather
         keep = keep[u[keep] < bound[keys[keep]]]
         if len(fearful):
-            slots = (fearful[:, None] * inv.slots + np.arange(inv.slots)).ravel()
-            slots = slots.astype(cand.dtype)  # same dtype: no conversion of cand
-            at = np.searchsorted(cand, slots)  # cand is sorted: equal entries are candidates
-            inside = at < len(cand)
-            at = at[inside][cand[at[inside]] == slots[inside]]
             chosen = np.zeros(len(cand), dtype=bool)
             chosen[keep] = True
-            chosen[at] = True
+            if len(fearful) * inv.slots * 16 < len(cand):  # few: look their slots up
+                slots = (fearful[:, None] * inv.slots + np.arange(inv.slots)).ravel()
+                slots = slots.astype(cand.dtype)  # same dtype: no conversion of cand
+                at = np.searchsorted(cand, slots)  # cand is sorted: equal entries are candidates
+                inside = at < len(cand)
+                chosen[at[inside][cand[at[inside]] == slots[inside]]] = True
+            else:  # many (after a wave of delays): flag their candidates in one pass
+                is_fearful = np.zeros(inv.count, dtype=bool)
+                is_fearful[fearful] = True
+                chosen |= np.take(is_fearful, cand // inv.slots)
             keep = np.flatnonzero(chosen)
         cand, p, u = cand[keep], keys[keep] // TOLERANCE_GROUPS, u[keep]
         literacy, tolerance, attention, fear = inv.traits(cand // inv.slots)
@@ -546,9 +550,10 @@ class P2PModel(mesa.Model):
         inv = self.investors
         k = inv.slots
         rev = np.flatnonzero(rules.reviews_today(u_review, ctx.review_days))
-        # Most investors hold a position in every slot and so cannot open one: test that first,
-        # then work on the few that can.
-        # Whole position records of each reviewer (np.take would copy a field view in full).
+        # Most investors hold a position in every slot and so cannot open one: test that first
+        # (free_slots, then the positions themselves), then work on the few that can.
+        rev = rev[np.take(inv.free_slots, rev) > 0]
+        # Whole position records (np.take would copy a field view in full first).
         held = np.take(inv.positions.reshape(-1, k), rev, axis=0)
         platform = held["platform"]
         empty = np.zeros(len(rev), dtype=np.int64)

@@ -166,6 +166,10 @@ class InvestorArrays:
         self.pos_maturity[:] = NEVER
         self.pos_request[:] = -1
         self.pos_demand = np.zeros(s, dtype=bool)  # redeemable on demand and not yet requested
+        # Empty slots of each investor, kept by market.open_positions and market.clear_slots
+        # (the only writers of pos_platform), so that a reviewer with no free slot is known
+        # without reading its positions. Rules use it as a filter and recount from positions.
+        self.free_slots = np.full(n, self.slots, dtype=np.int8)
         self.pos_delayed = np.zeros(s, dtype=bool)  # its owner was paid late at this platform
 
     def fear_of(self, idx):
@@ -308,7 +312,7 @@ class PositionIndex:
             self.demand = np.flatnonzero(flags).astype(np.int32)
             self.demand_key = self._keys(self.demand, platform)
             self.demand_added.clear()
-        still = flags[self.demand]
+        still = np.take(flags, self.demand)
         if still.all():  # nothing cleared since the last read: no copy
             current, key = self.demand, self.demand_key
         else:
