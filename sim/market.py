@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import rules
-from sim.state import NEVER, NO_PLATFORM, Owner, sum_by
+from sim.state import NEVER, NO_PLATFORM, Owner, small_keys, sum_by
 
 if TYPE_CHECKING:
     from sim.model import P2PModel
@@ -177,7 +177,7 @@ def pay_requests(model: P2PModel) -> None:
     if shortfall.any():
         fire_sale(model, shortfall)
     available = np.where(down, 0.0, plats.cash[:n])
-    order = np.argsort(p, kind="stable")
+    order = np.argsort(small_keys(p), kind="stable")
     q, p, due = queue[order], p[order], due[order]
     before = grouped_cumsum(p, due) - due
     pay = np.clip(available[p] - before, 0.0, due)
@@ -257,7 +257,7 @@ def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
     ok = (screened <= cfg.credit_standard) | lax
     applicants, choice = applicants[ok], choice[ok]
     size = bor.loan_size[applicants]
-    order = np.argsort(choice, kind="stable")
+    order = np.argsort(small_keys(choice), kind="stable")
     applicants, choice, size = applicants[order], choice[order], size[order]
     funded = grouped_cumsum(choice, size) <= lendable[choice]
     applicants, choice, size = applicants[funded], choice[funded], size[funded]

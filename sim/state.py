@@ -240,6 +240,17 @@ class InvestorArrays:
                 if isinstance(v, np.ndarray) and v.base is None and not k.startswith("_")}
 
 
+def small_keys(keys: np.ndarray) -> np.ndarray:
+    """``keys`` shifted to start at 0 and cast to int16 when their range allows, else as given.
+
+    A stable argsort of 16-bit integers is a radix sort, about twice as fast as the merge sort
+    numpy uses for wider integers; the order is the same.
+    """
+    if len(keys) and int(keys.max()) - int(keys.min()) < np.iinfo(np.int16).max:
+        return (keys - keys.min()).astype(np.int16)
+    return keys
+
+
 def sorted_unique(values: np.ndarray) -> np.ndarray:
     """Sorted distinct values (``np.unique`` without its overhead on integer arrays here)."""
     values = np.sort(values, kind="stable")
@@ -294,7 +305,7 @@ class PositionIndex:
         term = slots[~demand]
         days = maturity[~demand]
         if len(term):
-            order = np.argsort(days, kind="stable")
+            order = np.argsort(small_keys(days), kind="stable")
             term, days = term[order], days[order]
             cuts = np.flatnonzero(np.diff(days)) + 1
             for day, group in zip(days[np.r_[0, cuts]], np.split(term, cuts), strict=True):
