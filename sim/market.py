@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim import rules
-from sim.state import NEVER, NO_PLATFORM, Owner, sum_by
+from sim.state import NEVER, NO_PLATFORM, Owner, small_keys, sum_by
 
 if TYPE_CHECKING:
     from sim.model import P2PModel
@@ -27,7 +27,7 @@ def grouped_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def capitalise_interest(model: P2PModel, slots: np.ndarray) -> None:
-    """Add simple interest accrued since the position started to its principal.
+    """Add simple interest accrued since the position started to its principal (distinct slots).
 
     ``interest = principal * rate * (day - start) / 365`` becomes part of the claim, booked as
     the platform's interest expense (``interest_capitalised``).
@@ -35,11 +35,12 @@ def capitalise_interest(model: P2PModel, slots: np.ndarray) -> None:
     if len(slots) == 0:
         return
     inv, plats = model.investors, model.platforms
-    days = np.maximum(model.day - inv.pos_start[slots], 0)
-    interest = inv.pos_principal[slots] * inv.pos_rate[slots] * days / rules.DAYS_PER_YEAR
-    inv.pos_principal[slots] += interest
+    held = np.take(inv.positions, slots)  # whole records: one read per position
+    days = np.maximum(model.day - held["start"], 0)
+    interest = held["principal"] * held["rate"] * days / rules.DAYS_PER_YEAR
+    inv.pos_principal[slots] = held["principal"] + interest  # slots are distinct
     inv.pos_start[slots] = model.day
-    p = inv.pos_platform[slots]
+    p = held["platform"]
     plats.products[: plats.n] += sum_by(p, interest, plats.n)
     model.ledger.book("interest_capitalised", p, interest)
 
@@ -51,10 +52,13 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
         return
     inv, plats = model.investors, model.platforms
     k = inv.slots
-    free = np.take(inv.pos_platform.reshape(-1, k), investors, axis=0) == NO_PLATFORM
+    # Gather whole position records: np.take would copy a strided field view in full first.
+    held = np.take(inv.positions.reshape(-1, k), investors, axis=0)
+    free = held["platform"] == NO_PLATFORM
     slots = investors * k + np.argmax(free, axis=1)
     assert free.any(axis=1).all(), "open_positions needs a free slot per investor"
     inv.cash[investors] -= amounts
+    inv.free_slots[investors] -= 1  # one position each
     inv.pos_platform[slots] = platforms
     inv.pos_principal[slots] = amounts
     inv.pos_rate[slots] = plats.rate[platforms]
@@ -73,7 +77,10 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
 
 
 def clear_slots(model: P2PModel, slots: np.ndarray) -> None:
+    """Empty held positions ``slots`` (distinct), freeing them for new products."""
     inv = model.investors
+    # ufunc.at is fast only when the values are an array of the target's dtype.
+    np.add.at(inv.free_slots, slots // inv.slots, np.ones(len(slots), dtype=inv.free_slots.dtype))
     inv.pos_platform[slots] = NO_PLATFORM
     inv.pos_principal[slots] = 0.0
     inv.pos_rate[slots] = 0.0
@@ -131,13 +138,11 @@ def fire_sale(model: P2PModel, shortfall: np.ndarray) -> None:
         return
     fraction = np.zeros(plats.n)
     fraction[sellers] = sell[sellers] / plats.loans[sellers]
-    live = book.live()
-    live = live[~book.fake[live]]
-    f = fraction[book.platform[live]]
-    hit = live[f > 0]
-    sold = book.principal[hit] * fraction[book.platform[hit]]
+    hit = np.flatnonzero(book.repaying() & (fraction[book.platform[: book.n]] > 0))
+    f = fraction[book.platform[hit]]
+    sold = book.principal[hit] * f
     book.principal[hit] -= sold
-    book.instalment[hit] *= 1.0 - fraction[book.platform[hit]]
+    book.instalment[hit] *= 1.0 - f
     sold_by_platform = sum_by(book.platform[hit], sold, plats.n)
     proceeds = sold_by_platform * (1.0 - d)
     plats.loans[: plats.n] -= sold_by_platform
@@ -172,7 +177,7 @@ def pay_requests(model: P2PModel) -> None:
     if shortfall.any():
         fire_sale(model, shortfall)
     available = np.where(down, 0.0, plats.cash[:n])
-    order = np.argsort(p, kind="stable")
+    order = np.argsort(small_keys(p), kind="stable")
     q, p, due = queue[order], p[order], due[order]
     before = grouped_cumsum(p, due) - due
     pay = np.clip(available[p] - before, 0.0, due)
@@ -213,7 +218,7 @@ def operating_costs(model: P2PModel) -> None:
 def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
     """Platforms lend cash above their buffer to screened applicants; Ponzi owners divert some.
 
-    Applicants go to open platforms in proportion to lendable cash. Each platform accepts an
+    Applicants (distinct borrowers) go to open platforms in proportion to lendable cash. Each platform accepts an
     applicant whose screened default probability (:func:`rules.screened_pd`) is within its
     credit standard, and funds accepted loans in arrival order while cash lasts. A Ponzi owner
     first moves ``ponzi_fake_share`` of its lendable cash into fake, self-dealing loans
@@ -252,7 +257,7 @@ def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
     ok = (screened <= cfg.credit_standard) | lax
     applicants, choice = applicants[ok], choice[ok]
     size = bor.loan_size[applicants]
-    order = np.argsort(choice, kind="stable")
+    order = np.argsort(small_keys(choice), kind="stable")
     applicants, choice, size = applicants[order], choice[order], size[order]
     funded = grouped_cumsum(choice, size) <= lendable[choice]
     applicants, choice, size = applicants[funded], choice[funded], size[funded]
@@ -262,7 +267,7 @@ def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
     terms = terms_menu[rng.integers(0, len(terms_menu), len(applicants))]
     rate = plats.rate[choice] + plats.spread[choice]
     book.add(choice, applicants, size, rate, terms, model.day, False)
-    np.add.at(bor.n_loans, applicants, 1)
+    bor.n_loans[applicants] += 1  # applicants are distinct borrowers
     lent = sum_by(choice, size, n)
     plats.cash[:n] -= lent
     plats.loans[:n] += lent
@@ -279,25 +284,33 @@ def collect_repayments(model: P2PModel) -> None:
     uncollected principal is written off (MODEL.md: resolution recovers 10-35%).
     """
     plats, book, bor = model.platforms, model.loans, model.borrowers
-    live = book.live()
-    live = live[~book.fake[live]]
-    if len(live) == 0:
+    repaying = book.repaying()
+    if not repaying.any():
         return
-    n = plats.n
-    p = book.platform[live]
-    principal = book.principal[live]
-    interest = principal * book.rate[live] / rules.DAYS_PER_YEAR
-    repay = np.minimum(book.instalment[live], principal)
-    last = (book.maturity[live] <= model.day) | (principal - repay <= 1e-6)
+    # One pass over the whole block of rows: closed and fake loans are masked to repay nothing,
+    # so the sums equal those over the live real loans alone.
+    n, rows = plats.n, slice(0, book.n)
+    p = book.platform[rows]
+    principal = book.principal[rows]
+    interest = principal * book.rate[rows] / rules.DAYS_PER_YEAR
+    repay = np.minimum(book.instalment[rows], principal)
+    last = ((book.maturity[rows] <= model.day) | (principal - repay <= 1e-6)) & repaying
     repay = np.where(last, principal, repay)
-    collected = np.where(plats.in_resolution[p], model.config.resolution.collection_rate, 1.0)
-    book.principal[live] = principal - repay
-    done = live[last]
+    masked = ~repaying
+    repay[masked] = 0.0
+    interest[masked] = 0.0
+    book.principal[rows] = principal - repay
+    done = np.flatnonzero(last)
     book.close(done)
-    np.subtract.at(bor.n_loans, book.borrower[done], 1)
+    np.subtract.at(bor.n_loans, book.borrower[done], np.ones(len(done), dtype=bor.n_loans.dtype))
     reduced = sum_by(p, repay, n)
-    received_principal = sum_by(p, repay * collected, n)
-    received_interest = sum_by(p, interest * collected, n)
+    if plats.in_resolution[:n].any():
+        collected = np.where(plats.in_resolution[p], model.config.resolution.collection_rate, 1.0)
+        received_principal = sum_by(p, repay * collected, n)
+        received_interest = sum_by(p, interest * collected, n)
+    else:  # everything is collected in full: the same sums without the factor of one
+        received_principal = reduced
+        received_interest = sum_by(p, interest, n)
     plats.loans[:n] -= reduced
     plats.cash[:n] += received_principal + received_interest
     idx = np.arange(n)
@@ -314,9 +327,7 @@ def default_loans(model: P2PModel, defaulted: np.ndarray) -> None:
     n = plats.n
     mask = np.zeros(bor.count, dtype=bool)
     mask[defaulted] = True
-    live = book.live()
-    live = live[~book.fake[live]]
-    hit = live[mask[book.borrower[live]]]
+    hit = np.flatnonzero(book.repaying() & mask[book.borrower[: book.n]])
     p = book.platform[hit]
     principal = book.principal[hit]
     borrower = book.borrower[hit]

@@ -38,6 +38,9 @@ AGENT_VIEW_LIMIT = 10_000  # above this, investor/borrower agents are made on de
 MIN_TICKET = 100.0  # yuan: the smallest position platforms accepted
 SIGNAL_PERSISTENCE_DAYS = 30.0  # autocorrelation time of investors' signal noise
 FEAR_CAP = 0.02  # fear above which an investor's positions skip the redemption bound
+# Investors are grouped by risk tolerance (16 equal bins of [0, 1]; a power of two, so the bin
+# edges are exact) for a per-group bound on the early-redemption probability.
+TOLERANCE_GROUPS = 16
 
 
 @dataclass
@@ -86,6 +89,16 @@ def _beta(rng: np.random.Generator, mean: float, size: int, concentration: float
     return rng.beta(m * concentration, (1 - m) * concentration, size)
 
 
+def tolerance_group(risk_tolerance: np.ndarray) -> np.ndarray:
+    """Risk-tolerance group of each investor: ``floor(tolerance * TOLERANCE_GROUPS)``, capped.
+
+    Group ``g`` holds tolerances in ``[g, g + 1) / TOLERANCE_GROUPS`` (the last also holds 1).
+    Risk tolerance is fixed after the investors are created, so the groups are computed once.
+    """
+    group = np.floor(np.clip(risk_tolerance, 0.0, 1.0) * TOLERANCE_GROUPS)
+    return np.minimum(group, TOLERANCE_GROUPS - 1).astype(np.int8)
+
+
 class P2PModel(mesa.Model):
     """Platforms, investors and borrowers of a P2P lending market.
 
@@ -122,7 +135,7 @@ class P2PModel(mesa.Model):
         self.loans = LoanBook(capacity=max(1024, 4 * bc.count))
         self.ledger = Ledger(capacity)
         self.queue = np.empty(0, dtype=np.int64)  # slots with unpaid requests, in arrival order
-        self.position_index = PositionIndex()
+        self.position_index = PositionIndex()  # grouped once investors exist
         self.events: list[dict] = []
         self.failures: list[dict] = []
         self.exit_reason: dict[int, str] = {}
@@ -165,6 +178,8 @@ class P2PModel(mesa.Model):
         self._daily_savings_total = 0.0
         self._init_investors()
         self.policies.on_investors_created()
+        self.position_index = PositionIndex(tolerance_group(self.investors.risk_tolerance),
+                                            self.investors.slots, TOLERANCE_GROUPS)
         self._init_borrowers()
         self._initial_allocation()
         self._initial_lending()
@@ -347,10 +362,11 @@ class P2PModel(mesa.Model):
         """
         plats, book, bor = self.platforms, self.loans, self.borrowers
         n = plats.n
-        live = book.live()
-        real = live[~book.fake[live]]
-        expected = sum_by(book.platform[real], book.principal[real]
-                               * bor.true_pd[book.borrower[real]], n)
+        # A pass over the whole block of rows (see LoanBook.repaying): masked rows add zero.
+        rows = slice(0, book.n)
+        weighted = book.principal[rows] * bor.true_pd[book.borrower[rows]]
+        weighted[~book.repaying()] = 0.0
+        expected = sum_by(book.platform[rows], weighted, n)
         expected *= 1.0 - self.config.borrowers.default_recovery
         return np.minimum((fake_visibility * plats.fake_loans[:n] + expected)
                           / np.maximum(plats.products[:n], 1.0), 1.0)
@@ -426,21 +442,22 @@ class P2PModel(mesa.Model):
             candidates = np.array(candidates, dtype=np.int64)
             maturing = np.array(maturing, dtype=np.int64)
         else:
-            candidates, where = self.position_index.demand_positions(inv.pos_demand,
-                                                                     inv.pos_platform)
+            # Keys are platform * TOLERANCE_GROUPS + the owner's risk-tolerance group.
+            candidates, keys = self.position_index.demand_entries(inv.pos_demand,
+                                                                  inv.pos_platform)
             if not ctx.redeemable.all():  # skip the filter in the common all-open case
-                open_ = ctx.redeemable[where]
-                candidates, where = candidates[open_], where[open_]
+                open_ = np.repeat(ctx.redeemable, TOLERANCE_GROUPS)[keys]
+                candidates, keys = candidates[open_], keys[open_]
             maturing = self.position_index.maturing(ctx.day, inv.pos_maturity)
-            maturing = maturing[(inv.pos_request[maturing] < 0)
-                                & ctx.operating[inv.pos_platform[maturing]]]
+            held = np.take(inv.positions, maturing)  # whole records: one read per position
+            maturing = maturing[(held["request"] < 0) & ctx.operating[held["platform"]]]
         u_redeem = rng.random(len(candidates))
         if self.engine == "object":
             agents = self.investor_agents
             redeem = np.array([s for s, u in zip(candidates, u_redeem, strict=True)
                                if agents[s // inv.slots].redeems_early(ctx, s, u)], dtype=np.int64)
         else:
-            redeem = self._redemptions_array(ctx, candidates, where, u_redeem)
+            redeem = self._redemptions_array(ctx, candidates, keys, u_redeem)
         u_roll = rng.random(len(maturing))
         if self.engine == "object":
             agents = self.investor_agents
@@ -470,57 +487,71 @@ class P2PModel(mesa.Model):
         return InvestorDecisions(redeem, maturing, roll, choosers, amounts, choice, u_demand, u_term,
                                  panicked)
 
-    def _redemptions_array(self, ctx: StepContext, cand: np.ndarray, where: np.ndarray,
+    def _redemptions_array(self, ctx: StepContext, cand: np.ndarray, keys: np.ndarray,
                            u: np.ndarray) -> np.ndarray:
         """Array form of :meth:`Investor.redeems_early`, evaluated only where it can matter.
 
-        The rule is ``u < prob(position)``. Per platform, ``prob`` has a cheap upper bound (every
-        investor term at its largest), so positions whose ``u`` lies above their platform's
-        bound cannot redeem and are skipped; the rest get the full rule. The decisions are
-        exactly those of the rule applied everywhere, at a fraction of the cost in calm times.
+        The rule is ``u < prob(position)``. Per platform and risk-tolerance group (see
+        :func:`tolerance_group`), ``prob`` has a cheap upper bound: every investor term at its
+        largest and the tolerance at the group's lower edge (``prob`` falls with tolerance).
+        Positions whose ``u`` lies above their bound cannot redeem and are skipped; the rest get
+        the full rule. The decisions are exactly those of the rule applied everywhere, at a
+        fraction of the cost in calm times.
+
+        Args:
+            ctx: today's context.
+            cand: sorted candidate positions.
+            keys: ``platform * TOLERANCE_GROUPS + group`` of each (see :class:`PositionIndex`).
+            u: their uniform draws.
         """
         inv = self.investors
         # Investors whose fear exceeds FEAR_CAP are few; their positions get the full rule,
         # so the bound for everyone else can use the cap instead of the largest fear.
-        fearful = np.flatnonzero(inv.fear_level > FEAR_CAP / inv.fear_scale)
+        fearful = inv.fearful(FEAR_CAP)
         fp_bound = np.minimum(
             np.maximum(ctx.prior, ctx.signal) + ctx.news_weight * np.maximum(ctx.news, 0.0)
             + FEAR_CAP + ctx.delay_fear * self.platforms.delay_seen[: self.platforms.n], 1.0)
+        lowest_tolerance = np.arange(TOLERANCE_GROUPS) / TOLERANCE_GROUPS
         bound = rules.early_redemption_prob(
-            rules.expected_loss(fp_bound, ctx.loss_given_failure, 0.0),
-            0.0, ctx.liquidity_need, ctx.panic_max, ctx.panic_threshold)
-        bound = bound * (1.0 + 1e-9) + 1e-12  # never below the rule, whatever the rounding
+            rules.expected_loss(fp_bound, ctx.loss_given_failure, 0.0)[:, None],
+            lowest_tolerance, ctx.liquidity_need, ctx.panic_max, ctx.panic_threshold)
+        bound = (bound * (1.0 + 1e-9) + 1e-12).ravel()  # by key; never below the rule
         keep = np.flatnonzero(u < bound.max(initial=0.0))  # scalar test first: no gather
-        keep = keep[u[keep] < bound[where[keep]]]
+        keep = keep[u[keep] < bound[keys[keep]]]
         if len(fearful):
-            slots = (fearful[:, None] * inv.slots + np.arange(inv.slots)).ravel()
-            at = np.searchsorted(cand, slots)  # cand is sorted: equal entries are candidates
-            inside = at < len(cand)
-            at = at[inside][cand[at[inside]] == slots[inside]]
             chosen = np.zeros(len(cand), dtype=bool)
             chosen[keep] = True
-            chosen[at] = True
+            if len(fearful) * inv.slots * 16 < len(cand):  # few: look their slots up
+                slots = (fearful[:, None] * inv.slots + np.arange(inv.slots)).ravel()
+                slots = slots.astype(cand.dtype)  # same dtype: no conversion of cand
+                at = np.searchsorted(cand, slots)  # cand is sorted: equal entries are candidates
+                inside = at < len(cand)
+                chosen[at[inside][cand[at[inside]] == slots[inside]]] = True
+            else:  # many (after a wave of delays): flag their candidates in one pass
+                is_fearful = np.zeros(inv.count, dtype=bool)
+                is_fearful[fearful] = True
+                chosen |= np.take(is_fearful, cand // inv.slots)
             keep = np.flatnonzero(chosen)
-        cand, p, u = cand[keep], where[keep], u[keep]
-        i = cand // inv.slots
+        cand, p, u = cand[keep], keys[keep] // TOLERANCE_GROUPS, u[keep]
+        literacy, tolerance, attention, fear = inv.traits(cand // inv.slots)
         fp = rules.perceived_failure_prob(
-            inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],
-            ctx.news_weight, inv.fear_of(i), inv.pos_delayed[cand], ctx.delay_fear)
+            literacy, ctx.signal[p], ctx.prior, attention, ctx.news[p],
+            ctx.news_weight, fear, inv.pos_delayed[cand], ctx.delay_fear)
         loss = rules.expected_loss(fp, ctx.loss_given_failure, ctx.coverage[p])
-        prob = rules.early_redemption_prob(loss, inv.risk_tolerance[i], ctx.liquidity_need,
+        prob = rules.early_redemption_prob(loss, tolerance, ctx.liquidity_need,
                                            ctx.panic_max, ctx.panic_threshold)
         return cand[u < prob]
 
     def _rollovers_array(self, ctx: StepContext, maturing: np.ndarray, u: np.ndarray) -> np.ndarray:
         """Array form of :meth:`Investor.rolls_over`."""
         inv = self.investors
-        i = maturing // inv.slots
+        literacy, tolerance, attention, fear = inv.traits(maturing // inv.slots)
         p = inv.pos_platform[maturing]
         fp = rules.perceived_failure_prob(
-            inv.literacy[i], ctx.signal[p], ctx.prior, inv.attention[i], ctx.news[p],
-            ctx.news_weight, inv.fear_of(i), inv.pos_delayed[maturing], ctx.delay_fear)
+            literacy, ctx.signal[p], ctx.prior, attention, ctx.news[p],
+            ctx.news_weight, fear, inv.pos_delayed[maturing], ctx.delay_fear)
         y = rules.risk_adjusted_yield(ctx.rate[p], fp, ctx.loss_given_failure, ctx.coverage[p],
-                                      inv.risk_tolerance[i])
+                                      tolerance)
         return ctx.open[p] & (u < rules.rollover_prob(y, ctx.outside_rate, ctx.sensitivity))
 
     def _tickets_array(self, ctx: StepContext, u_review: np.ndarray):
@@ -528,16 +559,27 @@ class P2PModel(mesa.Model):
         inv = self.investors
         k = inv.slots
         rev = np.flatnonzero(rules.reviews_today(u_review, ctx.review_days))
-        rev = rev[inv.cash[rev] >= ctx.min_ticket]  # cheap pre-filter: the ticket is at most cash
-        platform = np.take(inv.pos_platform.reshape(-1, k), rev, axis=0)
-        principal = np.take(inv.pos_principal.reshape(-1, k), rev, axis=0)
-        empty = (platform == NO_PLATFORM).sum(axis=1)
+        # Most investors hold a position in every slot and so cannot open one: test that first
+        # (free_slots, then the positions themselves), then work on the few that can.
+        rev = rev[np.take(inv.free_slots, rev) > 0]
+        # Whole position records (np.take would copy a field view in full first).
+        held = np.take(inv.positions.reshape(-1, k), rev, axis=0)
+        platform = held["platform"]
+        empty = np.zeros(len(rev), dtype=np.int64)
+        for j in range(k):  # by column: numpy reduces a short last axis slowly
+            empty += platform[:, j] == NO_PLATFORM
+        can = empty > 0
+        rev, empty, held = rev[can], empty[can], held[can]
+        cash = np.take(inv.cash, rev)
+        funded = cash >= ctx.min_ticket  # cheap pre-filter: the ticket is at most cash
+        rev, empty, cash, principal = rev[funded], empty[funded], cash[funded], held[funded]
+        principal = principal["principal"]
         invested = np.zeros(len(rev))
         for j in range(k):  # column by column: the same summation order as the object form
             invested = invested + principal[:, j]
-        cash = inv.cash[rev]
-        amount = rules.ticket_size(cash, cash + invested, inv.target_share[rev], invested, empty)
-        ok = (empty > 0) & (amount >= ctx.min_ticket)
+        amount = rules.ticket_size(cash, cash + invested, np.take(inv.target_share, rev),
+                                   invested, empty)
+        ok = amount >= ctx.min_ticket
         return rev[ok], amount[ok]
 
     def _consideration_sets(self, u: np.ndarray) -> np.ndarray | None:
@@ -554,15 +596,15 @@ class P2PModel(mesa.Model):
                        u: np.ndarray) -> np.ndarray:
         """Array form of :meth:`Investor.choose_platform`."""
         inv = self.investors
-        i = choosers[:, None]
+        literacy, tolerance, attention, fear = (t[:, None] for t in inv.traits(choosers))
         fp = rules.perceived_failure_prob(
-            inv.literacy[i], ctx.signal[considered], ctx.prior, inv.attention[i],
-            ctx.news[considered], ctx.news_weight, inv.fear_of(i), False, ctx.delay_fear)
+            literacy, ctx.signal[considered], ctx.prior, attention,
+            ctx.news[considered], ctx.news_weight, fear, False, ctx.delay_fear)
         utilities = np.empty((len(choosers), considered.shape[1] + 1))
         utilities[:, 0] = ctx.outside_rate
         utilities[:, 1:] = rules.risk_adjusted_yield(
             ctx.rate[considered], fp, ctx.loss_given_failure, ctx.coverage[considered],
-            inv.risk_tolerance[i])
+            tolerance)
         pick = rules.choose_option(utilities, u, ctx.sensitivity)
         rows = np.arange(len(choosers))
         return np.where(pick == 0, -1, considered[rows, np.maximum(pick - 1, 0)])

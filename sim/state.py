@@ -16,6 +16,10 @@ import numpy as np
 
 NO_PLATFORM = -1
 NEVER = np.iinfo(np.int32).max  # maturity day of on-demand positions
+# One product position (see InvestorArrays): money first, then days and the platform index.
+POSITION_RECORD = np.dtype([("principal", np.float64), ("rate", np.float64),
+                            ("platform", np.int32), ("start", np.int32),
+                            ("maturity", np.int32), ("request", np.int32)])
 
 
 class Status(IntEnum):
@@ -124,13 +128,17 @@ class InvestorArrays:
         self.cash = np.zeros(n)  # uninvested money (the outside option), yuan
         self.initial_wealth = np.zeros(n)
         self.target_share = np.zeros(n)  # target P2P share of wealth
-        self.literacy = np.zeros(n)
-        self.risk_tolerance = np.zeros(n)
-        self.attention = np.zeros(n)
+        # The traits every investor rule reads together share one row of ``profile`` (one cache
+        # line), because the rules read them at scattered investors; the named attributes are
+        # column views of it.
+        self.profile = np.zeros((n, 4))
+        self.literacy = self.profile[:, 0]
+        self.risk_tolerance = self.profile[:, 1]
+        self.attention = self.profile[:, 2]
         # General fear (annual failure probability added everywhere) is stored as
         # ``fear_level * fear_scale`` so that the daily decay is one multiplication of the scale
         # instead of a pass over every investor. Read it with :meth:`fear_of`.
-        self.fear_level = np.zeros(n)
+        self.fear_level = self.profile[:, 3]
         self.fear_scale = 1.0
         # The parts of fear each contagion channel added (same scale; for attribution).
         self.fear_parts = {"herding": np.zeros(n), "shared_investors": np.zeros(n)}
@@ -138,19 +146,43 @@ class InvestorArrays:
         # counted as contagion when its failure is attributed).
         self.fear_source = {"herding": np.full(n, -1, dtype=np.int32),
                             "shared_investors": np.full(n, -1, dtype=np.int32)}
+        # Fear only rises through add_fear and otherwise decays, so the investors above a level
+        # are those above it at the last look plus those raised since (see fearful()).
+        self._fear_raised: list[np.ndarray] = []
+        self._fearful: np.ndarray | None = None
+        self._fearful_level = 0.0
         self.loss = np.zeros(n)  # cumulative written-off claims, yuan
-        self.pos_platform = np.full(s, -1, dtype=np.int32)
-        self.pos_principal = np.zeros(s)
-        self.pos_rate = np.zeros(s)
-        self.pos_start = np.zeros(s, dtype=np.int32)
-        self.pos_maturity = np.full(s, NEVER, dtype=np.int32)
+        # A position's numbers are one 32-byte record of ``positions`` (one cache line holds
+        # two), because the daily rules read several of them at scattered positions; the
+        # ``pos_*`` attributes are field views of it.
+        self.positions = np.zeros(s, dtype=POSITION_RECORD)
+        self.pos_principal = self.positions["principal"]
+        self.pos_rate = self.positions["rate"]
+        self.pos_platform = self.positions["platform"]
+        self.pos_start = self.positions["start"]
+        self.pos_maturity = self.positions["maturity"]
+        self.pos_request = self.positions["request"]  # day of an unpaid request, or -1
+        self.pos_platform[:] = NO_PLATFORM
+        self.pos_maturity[:] = NEVER
+        self.pos_request[:] = -1
         self.pos_demand = np.zeros(s, dtype=bool)  # redeemable on demand and not yet requested
-        self.pos_request = np.full(s, -1, dtype=np.int32)  # day of an unpaid request, or -1
+        # Empty slots of each investor, kept by market.open_positions and market.clear_slots
+        # (the only writers of pos_platform), so that a reviewer with no free slot is known
+        # without reading its positions. Rules use it as a filter and recount from positions.
+        self.free_slots = np.full(n, self.slots, dtype=np.int8)
         self.pos_delayed = np.zeros(s, dtype=bool)  # its owner was paid late at this platform
 
     def fear_of(self, idx):
         """General fear of investors ``idx`` (annual failure probability)."""
         return self.fear_level[idx] * self.fear_scale
+
+    def traits(self, idx: np.ndarray):
+        """Literacy, risk tolerance, attention and general fear of investors ``idx``.
+
+        One gather of their ``profile`` rows; the same values as the separate reads.
+        """
+        rows = np.take(self.profile, idx, axis=0)
+        return rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3] * self.fear_scale
 
     def part_of(self, part: str, idx):
         """The part of fear that channel ``part`` added, for investors ``idx``."""
@@ -161,6 +193,27 @@ class InvestorArrays:
         raw = amount / self.fear_scale
         self.fear_level[idx] += raw
         self.fear_parts[part][idx] += raw
+        self._fear_raised.append(idx)
+
+    def fearful(self, level: float) -> np.ndarray:
+        """Sorted investors whose fear exceeds ``level``: ``flatnonzero(fear_of(all) > level)``.
+
+        Fear only rises through :meth:`add_fear` and otherwise decays, so only the investors
+        above ``level`` at the previous call and those raised since need a look; the first call
+        (or a call at another level) scans everyone. Write fear only through :meth:`add_fear`.
+        """
+        threshold = level / self.fear_scale
+        if self._fearful is None or level != self._fearful_level:
+            self._fear_raised.clear()
+            self._fearful = np.flatnonzero(self.fear_level > threshold)
+            self._fearful_level = level
+        elif self._fear_raised:
+            maybe = sorted_unique(np.concatenate([self._fearful, *self._fear_raised]))
+            self._fear_raised.clear()
+            self._fearful = maybe[self.fear_level[maybe] > threshold]
+        else:
+            self._fearful = self._fearful[self.fear_level[self._fearful] > threshold]
+        return self._fearful
 
     @property
     def fear(self) -> np.ndarray:
@@ -175,10 +228,27 @@ class InvestorArrays:
             for part in self.fear_parts.values():
                 part *= self.fear_scale
             self.fear_scale = 1.0
+            self._fearful = None  # rescaled levels may round across the level: scan again
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Every investor array, for streaming benchmarks and snapshots."""
-        return {k: v for k, v in vars(self).items() if isinstance(v, np.ndarray)}
+        """Every investor array, for streaming benchmarks and snapshots.
+
+        Each piece of memory appears once: the ``profile`` and ``positions`` records, not the
+        column views of them, and not private caches.
+        """
+        return {k: v for k, v in vars(self).items()
+                if isinstance(v, np.ndarray) and v.base is None and not k.startswith("_")}
+
+
+def small_keys(keys: np.ndarray) -> np.ndarray:
+    """``keys`` shifted to start at 0 and cast to int16 when their range allows, else as given.
+
+    A stable argsort of 16-bit integers is a radix sort, about twice as fast as the merge sort
+    numpy uses for wider integers; the order is the same.
+    """
+    if len(keys) and int(keys.max()) - int(keys.min()) < np.iinfo(np.int16).max:
+        return (keys - keys.min()).astype(np.int16)
+    return keys
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -198,13 +268,35 @@ class PositionIndex:
       when their day is read).
 
     Both give exactly what a full scan of the flags would, in the same (sorted) order.
+
+    Each demand entry carries a *key*, ``platform * groups + group``, where ``group`` is a small
+    integer of the position's owner (``owner_group[slot // slots_per_owner]``, read when the
+    entry is added). The model groups investors by risk tolerance, so that the daily redemption
+    test can look up a per-platform, per-group bound by key without reading the investor arrays
+    at every candidate. Groups must not change while entries are held. Entries are stored as
+    two int32 arrays (position, key) to keep the daily pass over them short.
+
+    Args:
+        owner_group: group (``0 <= group < groups``) of each owner, or ``None`` for one group.
+        slots_per_owner: consecutive slots that belong to one owner.
+        groups: number of groups.
     """
 
-    def __init__(self) -> None:
-        self.demand: np.ndarray | None = None
-        self.demand_platform: np.ndarray | None = None  # platform of each entry (fixed while held)
+    def __init__(self, owner_group: np.ndarray | None = None, slots_per_owner: int = 1,
+                 groups: int = 1) -> None:
+        self.demand: np.ndarray | None = None  # int32 positions
+        self.demand_key: np.ndarray | None = None  # int32 platform * groups + group (fixed)
         self.demand_added: list[np.ndarray] = []
         self.calendar: dict[int, list[np.ndarray]] = {}
+        self.owner_group = owner_group
+        self.slots_per_owner = slots_per_owner
+        self.groups = groups if owner_group is not None else 1
+
+    def _keys(self, slots: np.ndarray, platform: np.ndarray) -> np.ndarray:
+        key = platform[slots].astype(np.int32) * np.int32(self.groups)
+        if self.owner_group is not None:
+            key += self.owner_group[slots // self.slots_per_owner]
+        return key
 
     def add(self, slots: np.ndarray, maturity: np.ndarray, demand: np.ndarray) -> None:
         if len(slots) == 0:
@@ -213,25 +305,31 @@ class PositionIndex:
         term = slots[~demand]
         days = maturity[~demand]
         if len(term):
-            order = np.argsort(days, kind="stable")
+            order = np.argsort(small_keys(days), kind="stable")
             term, days = term[order], days[order]
             cuts = np.flatnonzero(np.diff(days)) + 1
             for day, group in zip(days[np.r_[0, cuts]], np.split(term, cuts), strict=True):
                 self.calendar.setdefault(int(day), []).append(group)
 
-    def demand_positions(self, flags: np.ndarray, platform: np.ndarray):
-        """Sorted positions whose demand flag is set, and their platforms.
+    def demand_entries(self, flags: np.ndarray, platform: np.ndarray):
+        """Sorted positions whose demand flag is set (int32), and their keys.
 
-        The positions equal ``np.flatnonzero(flags)``; the platforms equal ``platform`` at them.
+        The positions equal ``np.flatnonzero(flags)``; ``key // groups`` equals ``platform`` at
+        them and ``key % groups`` their owners' groups.
         """
+        if len(flags) > np.iinfo(np.int32).max:
+            raise ValueError("PositionIndex stores positions as int32")
         if self.demand is None:
-            self.demand = np.flatnonzero(flags)
-            self.demand_platform = platform[self.demand]
+            self.demand = np.flatnonzero(flags).astype(np.int32)
+            self.demand_key = self._keys(self.demand, platform)
             self.demand_added.clear()
-        still = flags[self.demand]
-        current, where = self.demand[still], self.demand_platform[still]
+        still = np.take(flags, self.demand)
+        if still.all():  # nothing cleared since the last read: no copy
+            current, key = self.demand, self.demand_key
+        else:
+            current, key = self.demand[still], self.demand_key[still]
         if self.demand_added:
-            new = sorted_unique(np.concatenate(self.demand_added))
+            new = sorted_unique(np.concatenate(self.demand_added)).astype(np.int32)
             self.demand_added.clear()
             new = new[flags[new]]
             at = np.searchsorted(current, new)
@@ -241,11 +339,22 @@ class PositionIndex:
             else:
                 fresh = np.ones(len(new), dtype=bool)
             # A position cleared and reopened since the last read may sit at another platform.
-            where[at[~fresh]] = platform[new[~fresh]]
+            if not fresh.all():
+                if key is self.demand_key:
+                    key = key.copy()
+                key[at[~fresh]] = self._keys(new[~fresh], platform)
             current = np.insert(current, at[fresh], new[fresh])
-            where = np.insert(where, at[fresh], platform[new[fresh]])
-        self.demand, self.demand_platform = current, where
-        return current, where
+            key = np.insert(key, at[fresh], self._keys(new[fresh], platform))
+        self.demand, self.demand_key = current, key
+        return current, key
+
+    def demand_positions(self, flags: np.ndarray, platform: np.ndarray):
+        """Sorted positions whose demand flag is set, and their platforms.
+
+        The positions equal ``np.flatnonzero(flags)``; the platforms equal ``platform`` at them.
+        """
+        current, key = self.demand_entries(flags, platform)
+        return current, key // self.groups
 
     def maturing(self, day: int, maturity: np.ndarray) -> np.ndarray:
         """Sorted positions maturing on ``day`` (equal to ``np.flatnonzero(maturity == day)``)."""
@@ -277,7 +386,14 @@ class LoanBook:
 
     A loan amortises in equal daily principal instalments (a continuous stand-in for the
     monthly instalments P2P loans used) and pays interest daily on the outstanding principal.
+
+    Rows ``[0, n)`` are in use, in the order the loans were made; a closed loan's row stays (with
+    ``active`` False) until the book is compacted, which only :meth:`add` does: when the arrays
+    are full or a quarter of the rows are closed. The daily passes over the book
+    (:meth:`repaying`) then read one contiguous block instead of gathering the live rows.
     """
+
+    COMPACT_DEAD_SHARE = 0.25  # compact in place once this share of the used rows is closed
 
     def __init__(self, capacity: int = 1024) -> None:
         self.n = 0
@@ -304,16 +420,29 @@ class LoanBook:
             self._live = np.flatnonzero(self.active[: self.n])
         return self._live
 
+    def repaying(self) -> np.ndarray:
+        """Boolean mask over rows ``[0, n)``: live real loans (the ones borrowers repay).
+
+        Closed rows hold no principal and fake loans are masked out, so a pass over the whole
+        block with this mask sums exactly what a pass over the live real rows would.
+        """
+        return self.active[: self.n] & ~self.fake[: self.n]
+
     def close(self, rows: np.ndarray) -> None:
         """Mark loans as no longer live (repaid, defaulted, sold or written off)."""
         self.active[rows] = False
         self._live = None
 
     def add(self, platform, borrower, principal, rate, term, day, fake) -> np.ndarray:
-        """Append loans (arrays of equal length); returns their row indices."""
+        """Append loans (arrays of equal length); returns their row indices.
+
+        May compact the book first, which renumbers the rows of older loans.
+        """
         k = len(principal)
         if self.n + k > len(self.principal):
             self._compact(extra=k)
+        elif self.n - len(self.live()) > self.COMPACT_DEAD_SHARE * self.n:
+            self._compact(extra=0)
         rows = np.arange(self.n, self.n + k)
         self.platform[rows] = platform
         self.borrower[rows] = borrower
@@ -328,15 +457,22 @@ class LoanBook:
         return rows
 
     def _compact(self, extra: int) -> None:
+        """Move the live rows, in order, to the front; grow the arrays if ``extra`` do not fit."""
         keep = self.live()
         needed = len(keep) + extra
         capacity = len(self.principal)
-        while capacity < 2 * needed:
-            capacity *= 2
-        old = {f: getattr(self, f)[keep].copy() for f in self._fields()}
-        self._alloc(capacity)
-        for f, values in old.items():
-            getattr(self, f)[: len(keep)] = values
+        if 2 * needed > capacity:  # keep at least half the rows free, as growth doubles
+            while capacity < 2 * needed:
+                capacity *= 2
+            old = {f: getattr(self, f)[keep].copy() for f in self._fields()}
+            self._alloc(capacity)
+            for f, values in old.items():
+                getattr(self, f)[: len(keep)] = values
+        else:
+            for f in self._fields():
+                column = getattr(self, f)
+                column[: len(keep)] = column[keep]
+            self.active[len(keep): self.n] = False
         self.n = len(keep)
         self._live = None
 
