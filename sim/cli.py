@@ -28,13 +28,16 @@ SUMMARY_ROWS = [
     ("failures_insolvency", "  caused by insolvency", "int"),
     ("failures_absconding", "  owner absconded", "int"),
     ("failures_regulatory_closure", "  closed by regulator", "int"),
+    ("failures_supervisory_winddown", "  wound down by supervisor", "int"),
     ("failures_orderly_exit", "orderly exits", "int"),
     ("first_failure_day", "first failure (day)", "int"),
     ("cascade_size", "failures after the first", "int"),
-    ("investor_losses", "investor losses (yuan)", "yuan"),
+    ("investor_losses", "investor losses, after cover (yuan)", "yuan"),
     ("investor_loss_share", "  share of money invested", "pct"),
-    ("protection_payouts", "  paid back by protection (yuan)", "yuan"),
-    ("investor_losses_net", "  net of protection (yuan)", "yuan"),
+    ("investor_losses_written_off", "  written off so far (yuan)", "yuan"),
+    ("investor_losses_pending", "  expected from estates still open (yuan)", "yuan"),
+    ("investor_losses_gross", "  before protection and guarantees (yuan)", "yuan"),
+    ("protection_payouts", "protection fund payouts (yuan)", "yuan"),
     ("investors_with_loss", "investors who lost money", "int"),
     ("investors_with_loss_share", "  share of investors", "pct"),
     ("credit_supplied", "credit supplied (yuan)", "yuan"),
@@ -56,7 +59,8 @@ SUMMARY_ROWS = [
     ("failures_via_shock", "  (direct shock)", "int"),
     ("days_shock_to_peak_outflow", "days from first shock to peak outflow", "int"),
     *[(f"failure_share_{c}", f"share of failures: {c.replace('_', ' ')}", "pct")
-      for c in ("run", "insolvency", "absconding", "regulatory_closure", "orderly_exit")],
+      for c in ("run", "insolvency", "absconding", "regulatory_closure", "supervisory_winddown",
+                "orderly_exit")],
 ]
 
 

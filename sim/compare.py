@@ -55,8 +55,10 @@ OUTCOMES: list[tuple[str, str, str, int]] = [
     ("failures_absconding", "failures: owner absconded", "count", -1),
     ("failures_regulatory_closure", "failures: closed by regulator", "count", -1),
     ("failures_orderly_exit", "orderly exits", "count", 0),
-    ("investor_losses", "investor losses", "yuan", -1),
-    ("investor_losses_net", "investor losses net of protection", "yuan", -1),
+    ("investor_losses", "investor losses after protection (incl. estates' expected shortfall)",
+     "yuan", -1),
+    ("investor_losses_gross", "investor losses before protection and guarantees", "yuan", -1),
+    ("investor_losses_written_off", "investor claims written off so far", "yuan", -1),
     ("investor_loss_share", "investor losses, share invested", "share", -1),
     ("investors_with_loss", "investors who lost money", "count", -1),
     ("credit_supplied", "credit supplied", "yuan", +1),
@@ -72,7 +74,7 @@ OUTCOMES: list[tuple[str, str, str, int]] = [
 DYNAMIC_PREFIXES = ("failures_", "ew_", "reserve_")
 
 # Outcomes printed by the CLI and shown first in the report.
-HEADLINE = ("failures", "investor_losses", "investor_losses_net", "investors_with_loss",
+HEADLINE = ("failures", "investor_losses", "investor_losses_gross", "investors_with_loss",
             "credit_supplied", "peak_daily_outflow", "contagion_multiplier", "stolen")
 
 # Daily series kept from every run for confidence bands: name -> function of the timeseries.

@@ -207,6 +207,29 @@ def contagion_outcomes(model: P2PModel, ts: pd.DataFrame) -> dict:
     }
 
 
+def pending_losses(model: P2PModel) -> float:
+    """Expected shortfall of estates still in resolution, yuan.
+
+    Per estate: ``max(claims - cash - collection_rate * loans - cover still due, 0)``, where
+    the cover still due is protection-fund compensation scheduled but not yet paid. Without
+    it, a run that ends while estates are open would report only the losses already written
+    off (resolution can take years [S2]).
+    """
+    plats = model.platforms
+    n = plats.n
+    open_estates = plats.in_resolution[:n]
+    if not open_estates.any():
+        return 0.0
+    due = np.zeros(n)
+    fund = model.policies.protection_fund
+    if fund is not None:
+        for payout in fund.pending:
+            due[payout.platform] += float(payout.covered.sum())
+    shortfall = (plats.products[:n] - plats.cash[:n]
+                 - model.config.resolution.collection_rate * plats.loans[:n] - due)
+    return float(np.maximum(shortfall, 0.0)[open_estates].sum())
+
+
 def summarize(model: P2PModel) -> dict:
     """End-of-run outcomes (MODEL.md, "Outcomes every run reports"). Money in yuan."""
     ts = model.timeseries()
@@ -220,7 +243,10 @@ def summarize(model: P2PModel) -> dict:
         if e["event"] == "exit":
             by_cause[e["cause"]] = by_cause.get(e["cause"], 0) + 1
     invested = led.total("deposits") + led.total("interest_capitalised")
-    losses = led.total("claims_written_off")
+    written_off = led.total("claims_written_off")
+    pending = pending_losses(model)
+    losses = written_off + pending
+    covered = led.protection_payouts + led.total("claims_guaranteed")
     first = min((f["day"] for f in failures), default=None)
     lent = led.total("loans_made")
     interest = led.total("interest_received")
@@ -233,7 +259,13 @@ def summarize(model: P2PModel) -> dict:
         "failures_disorderly": sum(by_cause[c] for c in DISORDERLY_CAUSES),
         "first_failure_day": first,
         "cascade_size": sum(1 for f in failures if first is not None and f["day"] > first),
+        # Losses investors bear, after protection and guarantees: written off, plus what estates
+        # still in resolution are expected to fall short by.
         "investor_losses": losses,
+        "investor_losses_written_off": written_off,
+        "investor_losses_pending": pending,
+        # Before cover: what investors would have lost had nobody paid their claims off.
+        "investor_losses_gross": losses + covered,
         "investor_loss_share": losses / invested if invested > 0 else 0.0,
         "investors_with_loss": int((inv.loss > 0).sum()),
         "investors_with_loss_share": float((inv.loss > 0).mean()) if inv.count else 0.0,
@@ -241,7 +273,6 @@ def summarize(model: P2PModel) -> dict:
         "protection_payouts": led.protection_payouts,
         "guarantee_payouts": led.total("claims_guaranteed"),
         **model.policies.outcomes(),
-        "investor_losses_net": losses - led.protection_payouts,
         "credit_supplied": lent,
         "borrower_interest_paid": interest,
         "loan_defaults": float(ts["loan_defaults"].sum()),

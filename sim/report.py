@@ -60,7 +60,7 @@ TIME_FIGURES = (
     ("ts_daily_outflow.png", "payouts", 7,
      "Daily outflow to investors (payouts incl. estate payouts), 7-day mean", "yuan/day"),
     ("ts_investor_losses.png", "investor_losses", 1,
-     "Cumulative investor losses (claims written off, gross of protection)", "yuan"),
+     "Cumulative investor claims written off (after protection payouts)", "yuan"),
     ("ts_loans_outstanding.png", "loans_outstanding", 1,
      "Credit outstanding (loans on platforms' books)", "yuan"),
 )
@@ -156,11 +156,12 @@ def _row(comp: Comparison, name: str, outcome: str):
 
 def _label(outcome: str) -> str:
     return outcome_info(outcome)[0].replace("failures (incl. absconding)", "failures").replace(
-        "investor losses net of protection", "net investor losses")
+        "investor losses after protection (incl. estates' expected shortfall)",
+        "investor losses")
 
 
 def _change_sentence(comp: Comparison, name: str, outcome: str) -> str | None:
-    """'lowered net investor losses by 6.1 million yuan (from 8.6 million yuan to 2.5 million
+    """'lowered investor losses by 6.1 million yuan (from 8.6 million yuan to 2.5 million
     yuan; 95% CI -8.0 to -4.0 million yuan)' for a difference whose CI excludes zero (or with
     one replication); ``None`` otherwise (see :func:`_unclear_part`)."""
     row, base = _row(comp, name, outcome), _row(comp, BASELINE, outcome)
@@ -208,7 +209,7 @@ def summary_lines(comp: Comparison) -> list[str]:
     covers zero.
     """
     lines = []
-    losses = "investor_losses_net"
+    losses = "investor_losses"
     keys = (losses, "failures", "credit_supplied")
     for name in comp.set_names[1:]:
         clear = [p for o in keys if (p := _change_sentence(comp, name, o))]
@@ -231,17 +232,12 @@ def summary_lines(comp: Comparison) -> list[str]:
             _, name, row = ranked[0]
             qualifier = ("" if significant(row) else
                          ", though its difference from no policy is not distinguishable from zero")
-            lines.append(f"Best on investor losses (net of protection payouts): **{name}**, "
+            lines.append(f"Best on investor losses (after protection payouts): **{name}**, "
                          f"{fmt(row['mean'], kind)} against {fmt(base['mean'], kind)} with no "
                          f"policy{qualifier}; it changed credit supplied by "
                          f"{_credit_cost(comp, name)[0]}.")
-        if any(r[0] < 0 for r in ranked):
-            lines.append("Net investor losses below zero mean that protection payouts exceeded "
-                         "the claims written off by the end of the run: failed platforms' "
-                         "estates are still in resolution, so their investors were paid by the "
-                         "fund before their losses were written off.")
-        elif ranked and ranked[0][0] >= base["mean"]:
-            lines.append("No policy set lowered investor losses (net of protection payouts) "
+        elif ranked:
+            lines.append("No policy set lowered investor losses (after protection payouts) "
                          f"below the {fmt(base['mean'], kind)} of no policy.")
         costs = [(n, *_credit_cost(comp, n)) for n in others]
         shown = ", ".join(f"{n} {pct}{'*' if sig else ''}" for n, pct, sig in costs)
@@ -370,7 +366,7 @@ def plot_frontier(comp: Comparison, path: Path) -> None:
     Left: levels, mean with 95% CIs of the mean in both directions. Right: paired differences
     from ``none`` with their 95% CIs, which are narrower because replications share seeds.
     """
-    x_key, y_key = "credit_supplied", "investor_losses_net"
+    x_key, y_key = "credit_supplied", "investor_losses"
     names = comp.set_names
     colours = set_colours(names)
     runs = comp.runs
@@ -421,7 +417,7 @@ def plot_frontier(comp: Comparison, path: Path) -> None:
         qx.append(rx["diff"] / dxs)
         qy.append(ry["diff"] / dys)
     right.set_xlabel(f"change in credit supplied vs {BASELINE} ({dxu})")
-    right.set_ylabel(f"change in net investor losses vs {BASELINE} ({dyu})")
+    right.set_ylabel(f"change in investor losses vs {BASELINE} ({dyu})")
     right.set_title("Paired differences from no policy, with 95% CI\n"
                     "(down = fewer losses, right = more credit)", fontsize=10, loc="left")
     for ax in (left, right):
@@ -730,7 +726,7 @@ def _md_simple_table(head: list[str], rows: list[list[str]]) -> str:
 
 FIGURE_TEXT = {
     DIFF_FIGURE: "Paired differences from no policy for the headline outcomes.",
-    FRONTIER_FIGURE: "Efficiency against stability: credit supplied and net investor losses per "
+    FRONTIER_FIGURE: "Efficiency against stability: credit supplied and investor losses per "
                      "policy set. Left, levels with 95% CIs of the mean; right, paired "
                      "differences from no policy with their 95% CIs.",
     "ts_platforms_operating.png": "Platforms operating over time.",

@@ -126,7 +126,7 @@ def test_summary_table_formats_yuan_shares_and_missing_values():
     })
     rows = dict(re.split(r"\s{2,}", line.strip(), maxsplit=1)
                 for line in table.splitlines()[2:])
-    assert rows["investor losses (yuan)"] == "1,234,568"
+    assert rows["investor losses, after cover (yuan)"] == "1,234,568"
     assert rows["share of money invested"] == "1.23%"
     assert rows["first failure (day)"] == "none"
     assert rows["mean promised rate at end"] == "n/a"

@@ -247,7 +247,7 @@ def test_cli_writes_a_complete_comparison_folder(compared, scenario_file):
     assert list(table.columns) == ["set", "outcome", "mean", "diff", "ci_low", "ci_high", "n"]
     assert list(dict.fromkeys(table["set"])) == ["none", "custody",
                                                  "liquidity_reserve+redemption_gates"]
-    assert {"failures", "failures_run", "investor_losses", "investor_losses_net",
+    assert {"failures", "failures_run", "investor_losses", "investor_losses_gross",
             "credit_supplied", "peak_daily_outflow", "contagion_multiplier",
             "protection_fund_dry_day", "stolen"} <= set(table["outcome"])
     runs = pd.read_csv(folder / "runs.csv")
@@ -276,7 +276,8 @@ def test_cli_prints_the_headline_table(scenario_file, tmp_path, capsys):
     assert code == 0, err
     assert out.startswith("tiny_compare: 2 policy sets x 2 replications = 4 runs of 30 days, "
                           "seeds 3..4")
-    assert re.search(r"^investor losses$", out, re.MULTILINE)
+    assert re.search(r"^investor losses after protection \(incl. estates' expected shortfall\)$", out,
+                     re.MULTILINE)
     assert re.search(r"^  none\s+\S.*reference", out, re.MULTILINE)
     assert re.search(r"^  custody\s+", out, re.MULTILINE)
     assert out.rstrip().endswith(f"results: {tmp_path / 'c'}")
@@ -302,7 +303,7 @@ def test_report_is_self_contained_and_says_what_it_found(compared):
 def test_summary_sentences_come_from_the_numbers():
     runs = pd.DataFrame({
         "set": ["none"] * 3 + ["custody"] * 3, "replication": [0, 1, 2] * 2,
-        "investor_losses_net": [100e6, 120e6, 110e6, 40e6, 58e6, 50e6],
+        "investor_losses": [100e6, 120e6, 110e6, 40e6, 58e6, 50e6],
         "failures": [9.0, 10.0, 8.0, 9.0, 8.0, 10.0],
         "credit_supplied": [1e9, 1.1e9, 1.2e9, 0.9e9, 1e9, 1.1e9],
     })
@@ -313,11 +314,11 @@ def test_summary_sentences_come_from_the_numbers():
         elapsed_seconds=0.0, run_seconds=0.0)
     lines = report.summary_lines(comp)
     assert lines[0] == (
-        "**custody** lowered net investor losses by 60.7 million yuan (from 110 million yuan to "
+        "**custody** lowered investor losses by 60.7 million yuan (from 110 million yuan to "
         "49.3 million yuan; 95% CI -63.5 to -57.8 million yuan); lowered credit supplied by 100 "
         "million yuan (from 1.10 billion yuan to 1.00 billion yuan; 95% CI -100 to -100 million "
         "yuan). Not distinguishable from zero: failures 0.0 (95% CI -5.0 to +5.0).")
-    assert lines[1] == ("Best on investor losses (net of protection payouts): **custody**, 49.3 "
+    assert lines[1] == ("Best on investor losses (after protection payouts): **custody**, 49.3 "
                         "million yuan against 110 million yuan with no policy; it changed credit "
                         "supplied by -9.1%.")
     assert lines[2] == ("Cost in credit supplied, change from no policy "

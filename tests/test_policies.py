@@ -298,3 +298,23 @@ def test_disclosure_and_education_work_best_together():
     both = ("disclosure", "education")
     assert _mean("ponzi_deposit_share", both) < 0.7 * _mean("ponzi_deposit_share", ("education",))
     assert _mean("stolen", both) < 0.6 * _mean("stolen")
+
+
+def test_losses_count_open_estates_and_gross_adds_back_the_cover():
+    """Investor losses after cover = written off + estates' expected shortfall; gross adds
+    back what the fund paid, so a fund lowers the first and not the second."""
+    sc = wave_scenario(payout_delay_days=5, public_backstop=True, coverage_share=0.5)
+    sc.resolution.max_days = 400  # estates still open at the end of the run
+    model = P2PModel(sc, check_invariants=True)
+    model.run()
+    s = model.summary()
+    assert s["investor_losses_written_off"] == 0 and s["investor_losses_pending"] > 0
+    assert s["investor_losses"] == s["investor_losses_pending"]
+    assert s["investor_losses_gross"] == pytest.approx(s["investor_losses"]
+                                                       + s["protection_payouts"])
+    sc.policies.protection_fund.enabled = False
+    no_fund = P2PModel(sc)
+    no_fund.run()
+    t = no_fund.summary()
+    assert s["investor_losses"] < 0.8 * t["investor_losses"]
+    assert s["investor_losses_gross"] == pytest.approx(t["investor_losses_gross"], rel=0.25)
