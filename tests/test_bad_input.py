@@ -69,6 +69,20 @@ MORE_CASES = {
     "set_without_equals": Case(("--set", "investors.count"), ("dotted.key=value",)),
     "set_into_a_value": Case(("--set", "run.days.x=1"), ("'days' is not a table",)),
     "negative_seed": Case(("--seed", "-1"), ("run.seed", "-1"), command="run"),
+    # Bad policy configurations.
+    "policy_share_above_one": Case(
+        (), ("policies.protection_fund.coverage_share", "1.5", "less than or equal to 1"),
+        "[policies.protection_fund]\nenabled = true\ncoverage_share = 1.5\n"),
+    "policy_unknown_parameter": Case(
+        (), ("policies.early_warning.capacity", "unknown key", "inspections_per_review"),
+        "[policies.early_warning]\nenabled = true\ncapacity = 3\n"),
+    "unknown_policy": Case((), ("policies.deposit_insurance", "unknown key", "protection_fund"),
+                           "[policies.deposit_insurance]\nenabled = true\n"),
+    "policy_switch_not_bool": Case(("--set", "policies.custody.enabled=maybe"),
+                                   ("policies.custody.enabled", "'maybe'", "boolean")),
+    "negative_inspections": Case(
+        ("--set", "policies.early_warning.inspections_per_review=-2"),
+        ("policies.early_warning.inspections_per_review", "-2", "greater than or equal to 0")),
 }
 
 
