@@ -207,8 +207,8 @@ def contagion_outcomes(model: P2PModel, ts: pd.DataFrame) -> dict:
     }
 
 
-def pending_losses(model: P2PModel) -> float:
-    """Expected shortfall of estates still in resolution, yuan.
+def estate_shortfalls(model: P2PModel) -> np.ndarray:
+    """Expected shortfall of each platform's estate still in resolution, yuan (0 elsewhere).
 
     Per estate: ``max(claims - cash - collection_rate * loans - cover still due, 0)``, where
     the cover still due is protection-fund compensation scheduled but not yet paid. Without
@@ -219,7 +219,7 @@ def pending_losses(model: P2PModel) -> float:
     n = plats.n
     open_estates = plats.in_resolution[:n]
     if not open_estates.any():
-        return 0.0
+        return np.zeros(n)
     due = np.zeros(n)
     fund = model.policies.protection_fund
     if fund is not None:
@@ -227,7 +227,19 @@ def pending_losses(model: P2PModel) -> float:
             due[payout.platform] += float(payout.covered.sum())
     shortfall = (plats.products[:n] - plats.cash[:n]
                  - model.config.resolution.collection_rate * plats.loans[:n] - due)
-    return float(np.maximum(shortfall, 0.0)[open_estates].sum())
+    return np.where(open_estates, np.maximum(shortfall, 0.0), 0.0)
+
+
+def investors_with_loss(model: P2PModel, shortfall: np.ndarray) -> np.ndarray:
+    """Investors who lost money: a claim written off, or a claim on an estate expected to fall
+    short (see :func:`estate_shortfalls`)."""
+    inv = model.investors
+    lost = inv.loss > 0
+    short = np.flatnonzero(shortfall > 1e-6)
+    if len(short):
+        at_short = np.isin(inv.pos_platform, short) & (inv.pos_principal > 0)
+        lost |= at_short.reshape(inv.count, inv.slots).any(axis=1)
+    return lost
 
 
 def summarize(model: P2PModel) -> dict:
@@ -244,7 +256,9 @@ def summarize(model: P2PModel) -> dict:
             by_cause[e["cause"]] = by_cause.get(e["cause"], 0) + 1
     invested = led.total("deposits") + led.total("interest_capitalised")
     written_off = led.total("claims_written_off")
-    pending = pending_losses(model)
+    shortfall = estate_shortfalls(model)
+    pending = float(shortfall.sum())
+    lost = investors_with_loss(model, shortfall)
     losses = written_off + pending
     covered = led.protection_payouts + led.total("claims_guaranteed")
     first = min((f["day"] for f in failures), default=None)
@@ -267,8 +281,8 @@ def summarize(model: P2PModel) -> dict:
         # Before cover: what investors would have lost had nobody paid their claims off.
         "investor_losses_gross": losses + covered,
         "investor_loss_share": losses / invested if invested > 0 else 0.0,
-        "investors_with_loss": int((inv.loss > 0).sum()),
-        "investors_with_loss_share": float((inv.loss > 0).mean()) if inv.count else 0.0,
+        "investors_with_loss": int(lost.sum()),
+        "investors_with_loss_share": float(lost.mean()) if inv.count else 0.0,
         "protection_levies": led.total("levies"),
         "protection_payouts": led.protection_payouts,
         "guarantee_payouts": led.total("claims_guaranteed"),

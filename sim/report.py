@@ -391,7 +391,7 @@ def plot_frontier(comp: Comparison, path: Path) -> None:
         px.append(xm / xscale)
         py.append(ym / yscale)
     left.set_xlabel(f"credit supplied over the run ({xunit})")
-    left.set_ylabel(f"investor losses net of protection ({yunit})")
+    left.set_ylabel(f"investor losses after protection ({yunit})")
     left.set_title("Levels: mean with 95% CI (both directions)", fontsize=10, loc="left")
 
     table = comp.rows()

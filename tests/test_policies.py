@@ -318,3 +318,15 @@ def test_losses_count_open_estates_and_gross_adds_back_the_cover():
     t = no_fund.summary()
     assert s["investor_losses"] < 0.8 * t["investor_losses"]
     assert s["investor_losses_gross"] == pytest.approx(t["investor_losses_gross"], rel=0.25)
+
+
+def test_investors_with_a_claim_on_a_short_estate_count_as_losing():
+    sc = wave_scenario(payout_delay_days=5, public_backstop=True, coverage_share=0.5)
+    sc.resolution.max_days = 400  # estates still open, nothing written off yet
+    model = P2PModel(sc)
+    model.run()
+    s = model.summary()
+    assert (model.investors.loss > 0).sum() == 0
+    victims = np.isin(model.investors.pos_platform, [0, 1, 2, 3]).reshape(
+        model.investors.count, -1).any(axis=1)
+    assert 0 < s["investors_with_loss"] <= victims.sum()
