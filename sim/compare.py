@@ -55,9 +55,9 @@ OUTCOMES: list[tuple[str, str, str, int]] = [
     ("failures_absconding", "failures: owner absconded", "count", -1),
     ("failures_regulatory_closure", "failures: closed by regulator", "count", -1),
     ("failures_orderly_exit", "orderly exits", "count", 0),
-    ("investor_losses", "investor losses after protection (incl. estates' expected shortfall)",
-     "yuan", -1),
-    ("investor_losses_gross", "investor losses before protection and guarantees", "yuan", -1),
+    # After protection and guarantees, incl. the expected shortfall of estates still open.
+    ("investor_losses", "investor losses after cover", "yuan", -1),
+    ("investor_losses_gross", "investor losses before cover", "yuan", -1),
     ("investor_losses_written_off", "investor claims written off so far", "yuan", -1),
     ("investor_loss_share", "investor losses, share invested", "share", -1),
     ("investors_with_loss", "investors who lost money", "count", -1),

@@ -64,6 +64,10 @@ TIME_FIGURES = (
     ("ts_loans_outstanding.png", "loans_outstanding", 1,
      "Credit outstanding (loans on platforms' books)", "yuan"),
 )
+LOSS_NOTE = ("Investor losses after cover: what investors bear after protection-fund and "
+             "guarantor payouts, counting claims written off and the expected shortfall of "
+             "estates still in resolution at the end of the run; before cover adds those "
+             "payouts back.")
 DIFF_FIGURE = "differences.png"
 FRONTIER_FIGURE = "efficiency_stability.png"
 
@@ -156,8 +160,7 @@ def _row(comp: Comparison, name: str, outcome: str):
 
 def _label(outcome: str) -> str:
     return outcome_info(outcome)[0].replace("failures (incl. absconding)", "failures").replace(
-        "investor losses after protection (incl. estates' expected shortfall)",
-        "investor losses")
+        "investor losses after cover", "investor losses")
 
 
 def _change_sentence(comp: Comparison, name: str, outcome: str) -> str | None:
@@ -766,7 +769,7 @@ def render_html(comp: Comparison, figures: list[Path], toml_text: str) -> str:
         "<h2>Comparison</h2>",
         "<p>Each cell: the mean over replications, then Δ, the paired difference from "
         "<i>none</i> (no policy), with its 95% confidence interval in brackets. Units in the "
-        "column header.</p>",
+        f"column header. {LOSS_NOTE}</p>",
         "<p class='legend'><span style='background:#eef8f0'>better, CI excludes 0</span>"
         "<span style='background:#fbeeee'>worse, CI excludes 0</span>"
         "<span style='background:#eef2fa'>changed, CI excludes 0 (no better direction)</span>"
@@ -811,7 +814,7 @@ def render_markdown(comp: Comparison, figures: list[Path], toml_text: str) -> st
         "## Comparison", "",
         "Each cell: the mean over replications, then Δ, the paired difference from *none* (no "
         "policy), with its 95% confidence interval in brackets; `*` marks an interval that "
-        "excludes 0. Units in the column header.", "",
+        f"excludes 0. Units in the column header. {LOSS_NOTE}", "",
         markdown_table(comp, headline), "",
         "<details><summary>Every outcome</summary>", "",
         markdown_long_table(comp, _all_outcomes(comp)), "", "</details>", "",

@@ -276,8 +276,7 @@ def test_cli_prints_the_headline_table(scenario_file, tmp_path, capsys):
     assert code == 0, err
     assert out.startswith("tiny_compare: 2 policy sets x 2 replications = 4 runs of 30 days, "
                           "seeds 3..4")
-    assert re.search(r"^investor losses after protection \(incl. estates' expected shortfall\)$", out,
-                     re.MULTILINE)
+    assert re.search(r"^investor losses after cover$", out, re.MULTILINE)
     assert re.search(r"^  none\s+\S.*reference", out, re.MULTILINE)
     assert re.search(r"^  custody\s+", out, re.MULTILINE)
     assert out.rstrip().endswith(f"results: {tmp_path / 'c'}")
