@@ -53,3 +53,16 @@ def test_baseline_is_calm_for_two_months():
     ts = model.timeseries()
     assert ts["unpaid_backlog"].max() < 0.01 * ts["investor_claims"].max()
     assert ts["credit_supplied"].iloc[1:].mean() > 0
+
+
+def test_fraud_at_the_largest_platform_spreads_by_information_and_not_without_it():
+    config = load_scenario(SCENARIOS / "fraud_largest.toml", ["run.days=200"])
+    model = P2PModel(config)
+    model.run()
+    s = model.summary()
+    assert s["failures_absconding"] == 1 and s["failures_direct"] == 1
+    assert s["failures_via_information"] >= 1, "the news topples platforms the shock missed"
+    config.shocks = []
+    calm = P2PModel(config)
+    calm.run()
+    assert calm.summary()["failures"] == 0
