@@ -251,22 +251,24 @@ def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
     cum = np.cumsum(lendable)
     choice = np.searchsorted(cum, rng.random(len(applicants)) * total, side="right")
     choice = np.minimum(choice, n - 1)
-    screened = rules.screened_pd(bor.true_pd[applicants], bor.reported_pd[applicants],
-                                 plats.screening[choice])
+    true_pd = bor.true_pd[applicants]
+    screened = rules.screened_pd(true_pd, bor.reported_pd[applicants], plats.screening[choice])
     lax = plats.owner[choice] != Owner.HONEST  # fraud-prone owners do not screen
     ok = (screened <= cfg.credit_standard) | lax
-    applicants, choice = applicants[ok], choice[ok]
+    applicants, choice, true_pd = applicants[ok], choice[ok], true_pd[ok]
     size = bor.loan_size[applicants]
     order = np.argsort(small_keys(choice), kind="stable")
-    applicants, choice, size = applicants[order], choice[order], size[order]
+    applicants, choice, size, true_pd = (applicants[order], choice[order], size[order],
+                                         true_pd[order])
     funded = grouped_cumsum(choice, size) <= lendable[choice]
-    applicants, choice, size = applicants[funded], choice[funded], size[funded]
+    applicants, choice, size, true_pd = (applicants[funded], choice[funded], size[funded],
+                                         true_pd[funded])
     if len(applicants) == 0:
         return
     terms_menu = np.asarray(cfg.loan_terms_days)
     terms = terms_menu[rng.integers(0, len(terms_menu), len(applicants))]
     rate = plats.rate[choice] + plats.spread[choice]
-    book.add(choice, applicants, size, rate, terms, model.day, False)
+    book.add(choice, applicants, size, rate, terms, model.day, False, true_pd)
     bor.n_loans[applicants] += 1  # applicants are distinct borrowers
     lent = sum_by(choice, size, n)
     plats.cash[:n] -= lent

@@ -360,11 +360,11 @@ class P2PModel(mesa.Model):
         lose in a year; investors' signal sees only the visible share of a Ponzi book's fake
         loans (``investors.fake_loan_visibility``, raised by disclosure).
         """
-        plats, book, bor = self.platforms, self.loans, self.borrowers
+        plats, book = self.platforms, self.loans
         n = plats.n
         # A pass over the whole block of rows (see LoanBook.repaying): masked rows add zero.
         rows = slice(0, book.n)
-        weighted = book.principal[rows] * bor.true_pd[book.borrower[rows]]
+        weighted = book.principal[rows] * book.pd[rows]  # = true_pd[borrower] (see LoanBook.pd)
         weighted[~book.repaying()] = 0.0
         expected = sum_by(book.platform[rows], weighted, n)
         expected *= 1.0 - self.config.borrowers.default_recovery

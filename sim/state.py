@@ -405,14 +405,19 @@ class LoanBook:
         self.borrower = np.full(capacity, -1, dtype=np.int32)
         self.principal = np.zeros(capacity)
         self.rate = np.zeros(capacity)  # borrower rate, annual
+        # The borrower's true default probability, copied when the loan is made so that the
+        # daily risk pass reads it in row order instead of gathering it by borrower. It stays
+        # equal to the borrower's: a borrower's PD is redrawn only after it defaults, which
+        # closes all its live loans first.
+        self.pd = np.zeros(capacity)
         self.instalment = np.zeros(capacity)  # principal repaid per day
         self.maturity = np.zeros(capacity, dtype=np.int32)
         self.fake = np.zeros(capacity, dtype=bool)
         self.active = np.zeros(capacity, dtype=bool)
 
     def _fields(self) -> tuple[str, ...]:
-        return ("platform", "borrower", "principal", "rate", "instalment", "maturity", "fake",
-                "active")
+        return ("platform", "borrower", "principal", "rate", "pd", "instalment", "maturity",
+                "fake", "active")
 
     def live(self) -> np.ndarray:
         """Indices of live loans (cached until a loan is added or closed; do not modify)."""
@@ -433,8 +438,10 @@ class LoanBook:
         self.active[rows] = False
         self._live = None
 
-    def add(self, platform, borrower, principal, rate, term, day, fake) -> np.ndarray:
+    def add(self, platform, borrower, principal, rate, term, day, fake, pd=0.0) -> np.ndarray:
         """Append loans (arrays of equal length); returns their row indices.
+
+        ``pd`` is each borrower's true default probability (zero for fake loans).
 
         May compact the book first, which renumbers the rows of older loans.
         """
@@ -448,6 +455,7 @@ class LoanBook:
         self.borrower[rows] = borrower
         self.principal[rows] = principal
         self.rate[rows] = rate
+        self.pd[rows] = pd
         self.instalment[rows] = principal / term
         self.maturity[rows] = day + term
         self.fake[rows] = fake
