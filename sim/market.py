@@ -66,6 +66,7 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
     inv.pos_demand[slots] = demand
     inv.pos_maturity[slots] = np.where(demand, NEVER, model.day + terms)
     model.position_index.add(slots, inv.pos_maturity[slots], demand)
+    model.holdings.add(slots, platforms)
     inv.pos_request[slots] = -1
     inv.pos_delayed[slots] = False
     by_platform = sum_by(platforms, amounts, plats.n)

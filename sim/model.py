@@ -26,6 +26,7 @@ from sim.state import (
     NEVER,
     NO_PLATFORM,
     BorrowerArrays,
+    Holdings,
     InvestorArrays,
     LoanBook,
     PlatformArrays,
@@ -131,6 +132,7 @@ class P2PModel(mesa.Model):
         self.platforms.payouts_window = np.zeros((capacity, window))
         self.window_col = 0
         self.investors = InvestorArrays(ic.count, ic.max_holdings)
+        self.holdings = Holdings(self.investors.pos_platform)  # positions by platform
         self.borrowers = BorrowerArrays(bc.count)
         self.loans = LoanBook(capacity=max(1024, 4 * bc.count))
         self.ledger = Ledger(capacity)

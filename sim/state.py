@@ -365,6 +365,85 @@ class PositionIndex:
         return slots[maturity[slots] == day]
 
 
+class Holdings:
+    """The positions held at each platform, without a scan of every position.
+
+    A failure, a guarantee call and an estate payout each need the positions at one platform;
+    ``np.flatnonzero(pos_platform == platform)`` reads every position for that. Instead, every
+    position opened is remembered under its platform (:meth:`add`, called wherever
+    ``pos_platform`` is set to a platform); the entries of a platform are a superset of its
+    positions, since a position only leaves a platform by being cleared. :meth:`at` drops the
+    stale entries by reading ``pos_platform`` at them only.
+
+    New entries wait in one list and are sorted by platform in batches, so opening positions
+    costs an append a day; a batch also drops the stale entries of any platform whose entries
+    have doubled since they were last cleaned, so memory stays proportional to the positions.
+
+    Args:
+        pos_platform: the platform of every position (``InvestorArrays.pos_platform``), read
+            to drop stale entries.
+    """
+
+    BATCH = 1 << 20  # pending entries sorted by platform at once
+
+    def __init__(self, pos_platform: np.ndarray) -> None:
+        self.pos_platform = pos_platform
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending_size = 0
+        self._chunks: dict[int, list[np.ndarray]] = {}
+        self._sizes: dict[int, int] = {}  # entries held per platform
+        self._clean: dict[int, int] = {}  # entries at the last cleaning of each platform
+        self._sorted: set[int] = set()  # platforms held as one sorted, exact array
+
+    def add(self, slots: np.ndarray, platforms: np.ndarray) -> None:
+        """Remember that ``slots`` now hold positions at ``platforms`` (equal lengths)."""
+        if len(slots) == 0:
+            return
+        self._pending.append((np.asarray(slots, dtype=np.int64), np.asarray(platforms)))
+        self._pending_size += len(slots)
+        if self._pending_size >= self.BATCH:
+            self._distribute()
+
+    def _distribute(self) -> None:
+        if not self._pending:
+            return
+        slots = np.concatenate([s for s, _ in self._pending])
+        platforms = np.concatenate([p for _, p in self._pending])
+        self._pending.clear()
+        self._pending_size = 0
+        order = np.argsort(small_keys(platforms), kind="stable")
+        slots, platforms = slots[order], platforms[order]
+        cuts = np.flatnonzero(np.diff(platforms)) + 1
+        for p, group in zip(platforms[np.r_[0, cuts]].tolist(), np.split(slots, cuts),
+                            strict=True):
+            self._chunks.setdefault(p, []).append(group)
+            self._sorted.discard(p)
+            self._sizes[p] = self._sizes.get(p, 0) + len(group)
+            if self._sizes[p] > 2 * self._clean.get(p, 0) + 4096:
+                self._clean_up(p)
+
+    def _clean_up(self, platform: int) -> np.ndarray:
+        chunks = self._chunks.get(platform)
+        if not chunks:
+            return np.empty(0, dtype=np.int64)
+        # Batches arrive in any order and may repeat a position cleared and reopened.
+        slots = (chunks[0] if platform in self._sorted
+                 else sorted_unique(np.concatenate(chunks)))
+        slots = slots[self.pos_platform[slots] == platform]
+        self._chunks[platform] = [slots]
+        self._sorted.add(platform)
+        self._sizes[platform] = self._clean[platform] = len(slots)
+        return slots
+
+    def at(self, platform: int) -> np.ndarray:
+        """Sorted positions held at ``platform``: ``np.flatnonzero(pos_platform == platform)``.
+
+        The result is the index's own array: do not modify it.
+        """
+        self._distribute()
+        return self._clean_up(int(platform))
+
+
 @dataclass
 class BorrowerArrays:
     """Borrowers: true and reported credit quality, sector and loan demand."""

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.state import NEVER, PositionIndex, sorted_unique
+from sim.state import NEVER, Holdings, PositionIndex, sorted_unique
 
 
 @settings(max_examples=60, deadline=None)
@@ -35,6 +35,27 @@ def test_index_matches_full_scans_under_random_opens_and_clears(seed, days):
         demand[opened] = is_demand
         maturity[opened] = np.where(is_demand, NEVER, day + 1 + rng.integers(0, 4, len(opened)))
         index.add(opened, maturity[opened], is_demand)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 12), st.sampled_from([1, 8, 64, 1 << 20]))
+def test_holdings_match_full_scans_of_the_platforms(seed, days, batch):
+    rng = np.random.default_rng(seed)
+    size = 400
+    platform = np.full(size, -1, dtype=np.int32)
+    holdings = Holdings(platform)
+    holdings.BATCH = batch  # small batches exercise sorting by platform and cleaning up
+    for _ in range(days):
+        for p in rng.choice(6, 3, replace=False):
+            assert np.array_equal(holdings.at(p), np.flatnonzero(platform == p))
+        cleared = rng.choice(size, rng.integers(0, 60), replace=False)
+        platform[cleared] = -1
+        free = np.flatnonzero(platform < 0)
+        opened = rng.choice(free, min(len(free), int(rng.integers(0, 80))), replace=False)
+        platform[opened] = rng.integers(0, 6, len(opened))
+        holdings.add(opened, platform[opened])
+    for p in range(6):
+        assert np.array_equal(holdings.at(p), np.flatnonzero(platform == p))
 
 
 def test_sorted_unique_equals_numpy_unique():
