@@ -384,7 +384,7 @@ class Holdings:
             to drop stale entries.
     """
 
-    BATCH = 1 << 20  # pending entries sorted by platform at once
+    BATCH = 1 << 16  # pending entries sorted by platform at once (small: a read sorts the rest)
 
     def __init__(self, pos_platform: np.ndarray) -> None:
         self.pos_platform = pos_platform

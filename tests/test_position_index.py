@@ -38,7 +38,7 @@ def test_index_matches_full_scans_under_random_opens_and_clears(seed, days):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(0, 2**31), st.integers(1, 12), st.sampled_from([1, 8, 64, 1 << 20]))
+@given(st.integers(0, 2**31), st.integers(1, 12), st.sampled_from([1, 8, 64, 1 << 16]))
 def test_holdings_match_full_scans_of_the_platforms(seed, days, batch):
     rng = np.random.default_rng(seed)
     size = 400
