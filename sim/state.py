@@ -9,12 +9,14 @@ Units: money in yuan, rates annual, days as integer step numbers.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 
 NO_PLATFORM = -1
+_LITTLE = sys.byteorder == "little"  # int64 demand entries are read as int32 halves
 NEVER = np.iinfo(np.int32).max  # maturity day of on-demand positions
 # One product position (see InvestorArrays): money first, then days and the platform index.
 POSITION_RECORD = np.dtype([("principal", np.float64), ("rate", np.float64),
@@ -273,8 +275,8 @@ class PositionIndex:
     integer of the position's owner (``owner_group[slot // slots_per_owner]``, read when the
     entry is added). The model groups investors by risk tolerance, so that the daily redemption
     test can look up a per-platform, per-group bound by key without reading the investor arrays
-    at every candidate. Groups must not change while entries are held. Entries are stored as
-    two int32 arrays (position, key) to keep the daily pass over them short.
+    at every candidate. Groups must not change while entries are held. An entry is one int64,
+    ``position << 32 | key``, so that the daily compaction and insertion move one array.
 
     Args:
         owner_group: group (``0 <= group < groups``) of each owner, or ``None`` for one group.
@@ -284,8 +286,8 @@ class PositionIndex:
 
     def __init__(self, owner_group: np.ndarray | None = None, slots_per_owner: int = 1,
                  groups: int = 1) -> None:
-        self.demand: np.ndarray | None = None  # int32 positions
-        self.demand_key: np.ndarray | None = None  # int32 platform * groups + group (fixed)
+        # int64 entries ``position << 32 | key``, key = platform * groups + group (fixed)
+        self.demand: np.ndarray | None = None
         self.demand_added: list[np.ndarray] = []
         self.calendar: dict[int, list[np.ndarray]] = {}
         self.owner_group = owner_group
@@ -315,38 +317,50 @@ class PositionIndex:
         """Sorted positions whose demand flag is set (int32), and their keys.
 
         The positions equal ``np.flatnonzero(flags)``; ``key // groups`` equals ``platform`` at
-        them and ``key % groups`` their owners' groups.
+        them and ``key % groups`` their owners' groups. Both are read-only views of the index.
         """
         if len(flags) > np.iinfo(np.int32).max:
             raise ValueError("PositionIndex stores positions as int32")
         if self.demand is None:
-            self.demand = np.flatnonzero(flags).astype(np.int32)
-            self.demand_key = self._keys(self.demand, platform)
+            self.demand = self._entries(np.flatnonzero(flags), platform)
             self.demand_added.clear()
-        still = np.take(flags, self.demand)
-        if still.all():  # nothing cleared since the last read: no copy
-            current, key = self.demand, self.demand_key
-        else:
-            current, key = self.demand[still], self.demand_key[still]
+        current = self.demand
+        still = np.take(flags, self._positions(current))
+        if not still.all():  # some cleared since the last read
+            current = current[still]
         if self.demand_added:
-            new = sorted_unique(np.concatenate(self.demand_added)).astype(np.int32)
+            new = sorted_unique(np.concatenate(self.demand_added))
             self.demand_added.clear()
             new = new[flags[new]]
-            at = np.searchsorted(current, new)
+            # Key 0 sorts first among a position's entries: ``at`` finds an existing entry.
+            at = np.searchsorted(current, new.astype(np.int64) << 32)
             if len(current):
                 fresh = ~((at < len(current))
-                          & (current[np.minimum(at, len(current) - 1)] == new))
+                          & (self._positions(current)[np.minimum(at, len(current) - 1)] == new))
             else:
                 fresh = np.ones(len(new), dtype=bool)
+            entries = self._entries(new, platform)
             # A position cleared and reopened since the last read may sit at another platform.
             if not fresh.all():
-                if key is self.demand_key:
-                    key = key.copy()
-                key[at[~fresh]] = self._keys(new[~fresh], platform)
-            current = np.insert(current, at[fresh], new[fresh])
-            key = np.insert(key, at[fresh], self._keys(new[fresh], platform))
-        self.demand, self.demand_key = current, key
-        return current, key
+                if current is self.demand:
+                    current = current.copy()
+                current[at[~fresh]] = entries[~fresh]
+            current = np.insert(current, at[fresh], entries[fresh])
+        self.demand = current
+        return self._positions(current), self._key_of(current)
+
+    def _entries(self, slots: np.ndarray, platform: np.ndarray) -> np.ndarray:
+        """Demand entries ``position << 32 | key``: sorted by position, and one array to
+        compact and insert into instead of two."""
+        return (slots.astype(np.int64) << 32) | self._keys(slots, platform).astype(np.int64)
+
+    @staticmethod
+    def _positions(entries: np.ndarray) -> np.ndarray:
+        return entries.view(np.int32)[1::2] if _LITTLE else (entries >> 32).astype(np.int32)
+
+    @staticmethod
+    def _key_of(entries: np.ndarray) -> np.ndarray:
+        return entries.view(np.int32)[0::2] if _LITTLE else (entries & 0xFFFFFFFF).astype(np.int32)
 
     def demand_positions(self, flags: np.ndarray, platform: np.ndarray):
         """Sorted positions whose demand flag is set, and their platforms.
