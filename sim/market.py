@@ -26,16 +26,23 @@ def grouped_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     return cs - offsets
 
 
-def capitalise_interest(model: P2PModel, slots: np.ndarray) -> None:
+def capitalise_interest(model: P2PModel, slots: np.ndarray, held: np.ndarray | None = None,
+                        ) -> None:
     """Add simple interest accrued since the position started to its principal (distinct slots).
 
     ``interest = principal * rate * (day - start) / 365`` becomes part of the claim, booked as
     the platform's interest expense (``interest_capitalised``).
+
+    Args:
+        model: the model.
+        slots: distinct held positions.
+        held: their current position records, if the caller has read them already.
     """
     if len(slots) == 0:
         return
     inv, plats = model.investors, model.platforms
-    held = np.take(inv.positions, slots)  # whole records: one read per position
+    if held is None:
+        held = np.take(inv.positions, slots)  # whole records: one read per position
     days = np.maximum(model.day - held["start"], 0)
     interest = held["principal"] * held["rate"] * days / rules.DAYS_PER_YEAR
     inv.pos_principal[slots] = held["principal"] + interest  # slots are distinct

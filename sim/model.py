@@ -76,6 +76,7 @@ class StepContext:
 class InvestorDecisions:
     redeem: np.ndarray  # demand positions redeemed early
     maturing: np.ndarray  # term positions maturing today
+    maturing_held: np.ndarray | None  # their position records as read today (array engine)
     roll: np.ndarray  # bool per maturing position
     choosers: np.ndarray  # investors opening a position
     amounts: np.ndarray
@@ -450,9 +451,10 @@ class P2PModel(mesa.Model):
             if not ctx.redeemable.all():  # skip the filter in the common all-open case
                 open_ = np.repeat(ctx.redeemable, TOLERANCE_GROUPS)[keys]
                 candidates, keys = candidates[open_], keys[open_]
-            maturing = self.position_index.maturing(ctx.day, inv.pos_maturity)
-            held = np.take(inv.positions, maturing)  # whole records: one read per position
-            maturing = maturing[(held["request"] < 0) & ctx.operating[held["platform"]]]
+            # Whole records, read once: the roll-over rule and the interest use them too.
+            maturing, held = self.position_index.maturing_records(ctx.day, inv.positions)
+            due = (held["request"] < 0) & ctx.operating[held["platform"]]
+            maturing, held = maturing[due], held[due]
         u_redeem = rng.random(len(candidates))
         if self.engine == "object":
             agents = self.investor_agents
@@ -466,7 +468,7 @@ class P2PModel(mesa.Model):
             roll = np.array([agents[s // inv.slots].rolls_over(ctx, s, u)
                              for s, u in zip(maturing, u_roll, strict=True)], dtype=bool)
         else:
-            roll = self._rollovers_array(ctx, maturing, u_roll)
+            roll = self._rollovers_array(ctx, maturing, u_roll, held["platform"])
 
         u_review = rng.random(inv.count)
         if self.engine == "object":
@@ -486,8 +488,8 @@ class P2PModel(mesa.Model):
         else:
             choice = self._choices_array(ctx, choosers, considered, u_choice)
         panicked = redeem[ctx.news[inv.pos_platform[redeem]] > 0]
-        return InvestorDecisions(redeem, maturing, roll, choosers, amounts, choice, u_demand, u_term,
-                                 panicked)
+        return InvestorDecisions(redeem, maturing, None if self.engine == "object" else held, roll,
+                                 choosers, amounts, choice, u_demand, u_term, panicked)
 
     def _redemptions_array(self, ctx: StepContext, cand: np.ndarray, keys: np.ndarray,
                            u: np.ndarray) -> np.ndarray:
@@ -545,11 +547,11 @@ class P2PModel(mesa.Model):
                                            ctx.panic_max, ctx.panic_threshold)
         return cand[u < prob]
 
-    def _rollovers_array(self, ctx: StepContext, maturing: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Array form of :meth:`Investor.rolls_over`."""
+    def _rollovers_array(self, ctx: StepContext, maturing: np.ndarray, u: np.ndarray,
+                         p: np.ndarray) -> np.ndarray:
+        """Array form of :meth:`Investor.rolls_over`; ``p`` is each position's platform."""
         inv = self.investors
         literacy, tolerance, attention, fear = inv.traits(maturing // inv.slots)
-        p = inv.pos_platform[maturing]
         fp = rules.perceived_failure_prob(
             literacy, ctx.signal[p], ctx.prior, attention, ctx.news[p],
             ctx.news_weight, fear, inv.pos_delayed[maturing], ctx.delay_fear)
@@ -616,11 +618,16 @@ class P2PModel(mesa.Model):
         """Book the day's investor decisions: interest, roll-overs, requests, new positions."""
         inv, rng = self.investors, self.rng
         menu = self.product_terms
-        market.capitalise_interest(self, np.concatenate([d.redeem, d.maturing]))
+        held = None
+        if d.maturing_held is not None:  # records read today: only the redeemed are read here
+            held = np.concatenate([np.take(inv.positions, d.redeem), d.maturing_held])
+        market.capitalise_interest(self, np.concatenate([d.redeem, d.maturing]), held)
         rolled = d.maturing[d.roll]
         if len(rolled):
             terms = menu[rng.integers(0, len(menu), len(rolled))]
-            inv.pos_rate[rolled] = self.platforms.rate[inv.pos_platform[rolled]]
+            where = (inv.pos_platform[rolled] if d.maturing_held is None
+                     else d.maturing_held["platform"][d.roll])
+            inv.pos_rate[rolled] = self.platforms.rate[where]
             inv.pos_maturity[rolled] = self.day + terms
             self.position_index.add(rolled, inv.pos_maturity[rolled],
                                     np.zeros(len(rolled), dtype=bool))

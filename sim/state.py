@@ -378,6 +378,20 @@ class PositionIndex:
         slots = sorted_unique(np.concatenate(groups))
         return slots[maturity[slots] == day]
 
+    def maturing_records(self, day: int, positions: np.ndarray):
+        """:meth:`maturing` read from the position records: the positions and their records.
+
+        The whole record is read once at each position, so the day's rules need not read
+        these scattered positions again.
+        """
+        groups = self.calendar.pop(day, [])
+        if not groups:
+            return np.empty(0, dtype=np.int64), positions[:0].copy()
+        slots = sorted_unique(np.concatenate(groups))
+        held = np.take(positions, slots)
+        due = held["maturity"] == day
+        return slots[due], held[due]
+
 
 class Holdings:
     """The positions held at each platform, without a scan of every position.

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.state import NEVER, Holdings, PositionIndex, sorted_unique
+from sim.state import NEVER, POSITION_RECORD, Holdings, PositionIndex, sorted_unique
 
 
 @settings(max_examples=60, deadline=None)
@@ -18,11 +18,18 @@ def test_index_matches_full_scans_under_random_opens_and_clears(seed, days):
     maturity = np.full(size, NEVER, dtype=np.int64)
     platform = np.full(size, -1, dtype=np.int64)
     index = PositionIndex()
+    by_record = PositionIndex()  # the same, read through maturing_records
+    records = np.zeros(size, dtype=POSITION_RECORD)
     for day in range(1, days + 1):
         cands, where = index.demand_positions(demand, platform)
         assert np.array_equal(cands, np.flatnonzero(demand))
         assert np.array_equal(where, platform[cands])
         assert np.array_equal(index.maturing(day, maturity), np.flatnonzero(maturity == day))
+        records["maturity"] = maturity
+        records["principal"] = np.arange(size)
+        slots, held = by_record.maturing_records(day, records)
+        assert np.array_equal(slots, np.flatnonzero(maturity == day))
+        assert np.array_equal(held, records[slots])
         # Clear some positions, then open new ones (some reuse cleared slots).
         cleared = rng.choice(size, rng.integers(0, 40), replace=False)
         demand[cleared] = False
@@ -35,6 +42,7 @@ def test_index_matches_full_scans_under_random_opens_and_clears(seed, days):
         demand[opened] = is_demand
         maturity[opened] = np.where(is_demand, NEVER, day + 1 + rng.integers(0, 4, len(opened)))
         index.add(opened, maturity[opened], is_demand)
+        by_record.add(opened, maturity[opened], is_demand)
 
 
 @settings(max_examples=60, deadline=None)
