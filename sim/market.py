@@ -88,7 +88,9 @@ def clear_slots(model: P2PModel, slots: np.ndarray) -> None:
     """Empty held positions ``slots`` (distinct), freeing them for new products."""
     inv = model.investors
     # ufunc.at is fast only when the values are an array of the target's dtype.
-    np.add.at(inv.free_slots, slots // inv.slots, np.ones(len(slots), dtype=inv.free_slots.dtype))
+    owners = slots // inv.slots
+    np.add.at(inv.free_slots, owners, np.ones(len(slots), dtype=inv.free_slots.dtype))
+    inv.note_freed(owners)
     inv.pos_platform[slots] = NO_PLATFORM
     inv.pos_principal[slots] = 0.0
     inv.pos_rate[slots] = 0.0

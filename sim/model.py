@@ -563,10 +563,11 @@ class P2PModel(mesa.Model):
         """Array form of :meth:`Investor.ticket`: who opens a position today, and how much."""
         inv = self.investors
         k = inv.slots
-        rev = np.flatnonzero(rules.reviews_today(u_review, ctx.review_days))
-        # Most investors hold a position in every slot and so cannot open one: test that first
-        # (free_slots, then the positions themselves), then work on the few that can.
-        rev = rev[np.take(inv.free_slots, rev) > 0]
+        # Most investors hold a position in every slot and so cannot open one: only those with
+        # a free slot (free_slots, then the positions themselves) are looked at, and they are
+        # kept as a list, so that the review draws are read at them alone.
+        rev = inv.with_free_slots()
+        rev = rev[rules.reviews_today(np.take(u_review, rev), ctx.review_days)]
         # Whole position records (np.take would copy a field view in full first).
         held = np.take(inv.positions.reshape(-1, k), rev, axis=0)
         platform = held["platform"]

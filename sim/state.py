@@ -172,7 +172,32 @@ class InvestorArrays:
         # (the only writers of pos_platform), so that a reviewer with no free slot is known
         # without reading its positions. Rules use it as a filter and recount from positions.
         self.free_slots = np.full(n, self.slots, dtype=np.int8)
+        # Investors with a free slot are few once the market has filled; free_slots only rises
+        # in clear_slots, which notes the owners here (see with_free_slots).
+        self._freed: list[np.ndarray] = []
+        self._with_free: np.ndarray | None = None
         self.pos_delayed = np.zeros(s, dtype=bool)  # its owner was paid late at this platform
+
+    def note_freed(self, owners: np.ndarray) -> None:
+        """Record that ``owners`` gained free slots (call wherever ``free_slots`` rises)."""
+        self._freed.append(owners)
+
+    def with_free_slots(self) -> np.ndarray:
+        """Sorted investors with a free slot: ``np.flatnonzero(free_slots > 0)``.
+
+        Those with a free slot at the previous call and those freed since are the only ones
+        that can have one now, so only they are read (the first call scans everyone).
+        """
+        if self._with_free is None:
+            self._freed.clear()
+            self._with_free = np.flatnonzero(self.free_slots > 0)
+            return self._with_free
+        maybe = self._with_free
+        if self._freed:  # sorted runs: the stable sort merges them
+            maybe = sorted_unique(np.concatenate([maybe, *self._freed]))
+            self._freed.clear()
+        self._with_free = maybe[np.take(self.free_slots, maybe) > 0]
+        return self._with_free
 
     def fear_of(self, idx):
         """General fear of investors ``idx`` (annual failure probability)."""

@@ -6,7 +6,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.state import NEVER, POSITION_RECORD, Holdings, PositionIndex, sorted_unique
+from sim.state import (
+    NEVER,
+    POSITION_RECORD,
+    Holdings,
+    InvestorArrays,
+    PositionIndex,
+    sorted_unique,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -64,6 +71,23 @@ def test_holdings_match_full_scans_of_the_platforms(seed, days, batch):
         holdings.add(opened, platform[opened])
     for p in range(6):
         assert np.array_equal(holdings.at(p), np.flatnonzero(platform == p))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 10))
+def test_investors_with_free_slots_match_a_full_scan(seed, days):
+    rng = np.random.default_rng(seed)
+    inv = InvestorArrays(200, 3)
+    for _ in range(days):
+        assert np.array_equal(inv.with_free_slots(), np.flatnonzero(inv.free_slots > 0))
+        # Fill slots (as open_positions does), then free some (as clear_slots does).
+        filling = np.flatnonzero((inv.free_slots > 0) & (rng.random(200) < 0.5))
+        inv.free_slots[filling] -= 1
+        freed = rng.choice(np.flatnonzero(inv.free_slots < 3), rng.integers(0, 10))
+        freed = np.unique(freed)
+        inv.free_slots[freed] += 1
+        inv.note_freed(freed)
+    assert np.array_equal(inv.with_free_slots(), np.flatnonzero(inv.free_slots > 0))
 
 
 def test_sorted_unique_equals_numpy_unique():
