@@ -83,8 +83,8 @@ def test_investors_with_free_slots_match_a_full_scan(seed, days):
         # Fill slots (as open_positions does), then free some (as clear_slots does).
         filling = np.flatnonzero((inv.free_slots > 0) & (rng.random(200) < 0.5))
         inv.free_slots[filling] -= 1
-        freed = rng.choice(np.flatnonzero(inv.free_slots < 3), rng.integers(0, 10))
-        freed = np.unique(freed)
+        held = np.flatnonzero(inv.free_slots < 3)
+        freed = np.unique(rng.choice(held, min(len(held), int(rng.integers(0, 10)))))
         inv.free_slots[freed] += 1
         inv.note_freed(freed)
     assert np.array_equal(inv.with_free_slots(), np.flatnonzero(inv.free_slots > 0))
