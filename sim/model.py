@@ -567,7 +567,11 @@ class P2PModel(mesa.Model):
         # a free slot (free_slots, then the positions themselves) are looked at, and they are
         # kept as a list, so that the review draws are read at them alone.
         rev = inv.with_free_slots()
-        rev = rev[rules.reviews_today(np.take(u_review, rev), ctx.review_days)]
+        if 4 * len(rev) < inv.count:
+            rev = rev[rules.reviews_today(np.take(u_review, rev), ctx.review_days)]
+        else:  # many have a free slot: test the draws in order, then the slots
+            rev = np.flatnonzero(rules.reviews_today(u_review, ctx.review_days))
+            rev = rev[np.take(inv.free_slots, rev) > 0]
         # Whole position records (np.take would copy a field view in full first).
         held = np.take(inv.positions.reshape(-1, k), rev, axis=0)
         platform = held["platform"]

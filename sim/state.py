@@ -188,13 +188,15 @@ class InvestorArrays:
         Those with a free slot at the previous call and those freed since are the only ones
         that can have one now, so only they are read (the first call scans everyone).
         """
-        if self._with_free is None:
+        freed = sum(len(f) for f in self._freed)
+        # Many freed (a wave of payouts): one scan is cheaper than sorting them.
+        if self._with_free is None or 8 * (len(self._with_free) + freed) > self.count:
             self._freed.clear()
             self._with_free = np.flatnonzero(self.free_slots > 0)
             return self._with_free
         maybe = self._with_free
-        if self._freed:  # sorted runs: the stable sort merges them
-            maybe = sorted_unique(np.concatenate([maybe, *self._freed]))
+        if self._freed:
+            maybe = sorted_unique(np.concatenate([maybe, np.sort(np.concatenate(self._freed))]))
             self._freed.clear()
         self._with_free = maybe[np.take(self.free_slots, maybe) > 0]
         return self._with_free
