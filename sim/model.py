@@ -91,6 +91,31 @@ def _beta(rng: np.random.Generator, mean: float, size: int, concentration: float
     return rng.beta(m * concentration, (1 - m) * concentration, size)
 
 
+SEARCH_BUCKETS = 4096  # buckets of the table in bucketed_searchsorted
+
+
+def bucketed_searchsorted(cum: np.ndarray, x: np.ndarray, total: float) -> np.ndarray:
+    """``np.searchsorted(cum, x, side="right")`` for ``0 <= x <= total``, mostly by table.
+
+    ``[0, total]`` is cut into :data:`SEARCH_BUCKETS` equal buckets. The answer is monotone in
+    ``x``, so a value whose bucket and both neighbours (rounding of the bucket index can be
+    off by one) hold no entry of ``cum`` has the answer at the edges of that span, looked up
+    in a table; only the values in the few spans with an entry are searched. The result is
+    exactly that of the search.
+    """
+    if x.size < 4 * SEARCH_BUCKETS:  # the table costs more than it saves
+        return np.searchsorted(cum, x, side="right")
+    edges = np.arange(-1, SEARCH_BUCKETS + 2) * (total / SEARCH_BUCKETS)
+    at_edge = np.searchsorted(cum, edges, side="right")
+    low, high = at_edge[:-3], at_edge[3:]  # bucket b spans edges b - 1 .. b + 2
+    bucket = np.minimum((x * (SEARCH_BUCKETS / total)).astype(np.intp), SEARCH_BUCKETS - 1)
+    out = np.take(low, bucket)
+    unsure = np.flatnonzero(np.take(high, bucket) != out)
+    flat = out.reshape(-1)
+    flat[unsure] = np.searchsorted(cum, x.reshape(-1)[unsure], side="right")
+    return out
+
+
 def tolerance_group(risk_tolerance: np.ndarray) -> np.ndarray:
     """Risk-tolerance group of each investor: ``floor(tolerance * TOLERANCE_GROUPS)``, capped.
 
@@ -600,7 +625,7 @@ class P2PModel(mesa.Model):
         if total <= 0:
             return None
         cum = np.cumsum(weight)
-        return np.minimum(np.searchsorted(cum, u * total, side="right"), plats.n - 1)
+        return np.minimum(bucketed_searchsorted(cum, u * total, total), plats.n - 1)
 
     def _choices_array(self, ctx: StepContext, choosers: np.ndarray, considered: np.ndarray,
                        u: np.ndarray) -> np.ndarray:

@@ -153,6 +153,7 @@ class InvestorArrays:
         self._fear_raised: list[np.ndarray] = []
         self._fearful: np.ndarray | None = None
         self._fearful_level = 0.0
+        self._level_mean: float | None = None  # mean of fear_level, until fear is written
         self.loss = np.zeros(n)  # cumulative written-off claims, yuan
         # A position's numbers are one 32-byte record of ``positions`` (one cache line holds
         # two), because the daily rules read several of them at scattered positions; the
@@ -223,6 +224,7 @@ class InvestorArrays:
         self.fear_level[idx] += raw
         self.fear_parts[part][idx] += raw
         self._fear_raised.append(idx)
+        self._level_mean = None
 
     def fearful(self, level: float) -> np.ndarray:
         """Sorted investors whose fear exceeds ``level``: ``flatnonzero(fear_of(all) > level)``.
@@ -244,6 +246,19 @@ class InvestorArrays:
             self._fearful = self._fearful[self.fear_level[self._fearful] > threshold]
         return self._fearful
 
+    def mean_fear(self) -> float:
+        """Mean general fear: ``float(fear_level.mean()) * fear_scale``.
+
+        The mean of the stored levels is kept until fear is next written (:meth:`add_fear`,
+        renormalisation): the daily decay only changes the scale, so on calm days this reads
+        no investor.
+        """
+        if self.count == 0:
+            return 0.0
+        if self._level_mean is None:
+            self._level_mean = float(self.fear_level.mean())
+        return self._level_mean * self.fear_scale
+
     @property
     def fear(self) -> np.ndarray:
         """Every investor's general fear (a new array; for inspection, not for hot paths)."""
@@ -257,6 +272,7 @@ class InvestorArrays:
             for part in self.fear_parts.values():
                 part *= self.fear_scale
             self.fear_scale = 1.0
+            self._level_mean = None
             self._fearful = None  # rescaled levels may round across the level: scan again
 
     def arrays(self) -> dict[str, np.ndarray]:

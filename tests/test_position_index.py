@@ -94,3 +94,20 @@ def test_sorted_unique_equals_numpy_unique():
     values = np.random.default_rng(1).integers(0, 50, 500)
     assert np.array_equal(sorted_unique(values), np.unique(values))
     assert np.array_equal(sorted_unique(np.array([], dtype=np.int64)), np.array([]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 300), st.floats(1e-3, 1e9))
+def test_bucketed_searchsorted_equals_searchsorted(seed, platforms, scale):
+    from sim.model import bucketed_searchsorted
+
+    rng = np.random.default_rng(seed)
+    weight = rng.random(platforms) * scale * (rng.random(platforms) < 0.8)
+    weight[rng.integers(platforms)] += scale  # a positive total
+    cum = np.cumsum(weight)
+    total = weight.sum()
+    u = rng.random((20_000, 3))
+    u[:10] = [0.0, 1.0 - 2**-53, 0.5]  # the ends of the range
+    u[10:20] = (cum[rng.integers(platforms, size=10)] / total)[:, None]  # exactly at entries
+    expected = np.searchsorted(cum, u * total, side="right")
+    assert np.array_equal(bucketed_searchsorted(cum, u * total, total), expected)
