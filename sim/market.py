@@ -27,7 +27,7 @@ def grouped_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def capitalise_interest(model: P2PModel, slots: np.ndarray, held: np.ndarray | None = None,
-                        ) -> None:
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Add simple interest accrued since the position started to its principal (distinct slots).
 
     ``interest = principal * rate * (day - start) / 365`` becomes part of the claim, booked as
@@ -37,19 +37,25 @@ def capitalise_interest(model: P2PModel, slots: np.ndarray, held: np.ndarray | N
         model: the model.
         slots: distinct held positions.
         held: their current position records, if the caller has read them already.
+
+    Returns:
+        The positions' new principal and their platforms (what the caller would otherwise
+        read back at the same scattered positions).
     """
     if len(slots) == 0:
-        return
+        return np.zeros(0), np.zeros(0, dtype=np.int32)
     inv, plats = model.investors, model.platforms
     if held is None:
         held = np.take(inv.positions, slots)  # whole records: one read per position
     days = np.maximum(model.day - held["start"], 0)
     interest = held["principal"] * held["rate"] * days / rules.DAYS_PER_YEAR
-    inv.pos_principal[slots] = held["principal"] + interest  # slots are distinct
+    principal = held["principal"] + interest
+    inv.pos_principal[slots] = principal  # slots are distinct
     inv.pos_start[slots] = model.day
     p = held["platform"]
     plats.products[: plats.n] += sum_by(p, interest, plats.n)
     model.ledger.book("interest_capitalised", p, interest)
+    return principal, p
 
 
 def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray,

@@ -656,7 +656,8 @@ class P2PModel(mesa.Model):
         held = None
         if d.maturing_held is not None:  # records read today: only the redeemed are read here
             held = np.concatenate([np.take(inv.positions, d.redeem), d.maturing_held])
-        market.capitalise_interest(self, np.concatenate([d.redeem, d.maturing]), held)
+        touched = np.concatenate([d.redeem, d.maturing])
+        principal, platform = market.capitalise_interest(self, touched, held)
         rolled = d.maturing[d.roll]
         if len(rolled):
             terms = menu[rng.integers(0, len(menu), len(rolled))]
@@ -666,16 +667,21 @@ class P2PModel(mesa.Model):
             inv.pos_maturity[rolled] = self.day + terms
             self.position_index.add(rolled, inv.pos_maturity[rolled],
                                     np.zeros(len(rolled), dtype=bool))
-        requests = rng.permutation(np.concatenate([d.redeem, d.maturing[~d.roll]]))
+        # Requests in random order. Permuting their indices draws the same numbers as
+        # permuting the positions, and the amounts and platforms come along without reading
+        # the scattered positions again.
+        asked = np.flatnonzero(np.concatenate([np.ones(len(d.redeem), dtype=bool), ~d.roll]))
+        order = asked[rng.permutation(len(asked))]
+        requests, amount, where = touched[order], principal[order], platform[order]
         inv.pos_request[requests] = self.day
         # A requested position is no longer a candidate for early redemption; clearing the flag
         # lets the daily candidate scan read one array instead of two.
         inv.pos_demand[requests] = False
         self.queue = np.concatenate([self.queue, requests])
-        self.flows_today["requests"] += float(inv.pos_principal[requests].sum())
+        self.flows_today["requests"] += float(amount.sum())
         self.requests_today[:] = 0.0
         n = self.platforms.n
-        self.requests_today[:n] = sum_by(inv.pos_platform[requests], inv.pos_principal[requests], n)
+        self.requests_today[:n] = sum_by(where, amount, n)
         chosen = d.choice >= 0
         where = d.choice[chosen]
         demand = d.u_demand[chosen] < self.platforms.demand_share[where]
