@@ -220,7 +220,7 @@ class Channels:
             return 0.0
         model = self.model
         inv, plats = model.investors, model.platforms
-        slots = np.flatnonzero(inv.pos_platform == platform)
+        slots = model.holdings.at(platform)
         owed = g.cover * inv.pos_principal[slots]
         total = float(owed.sum())
         paid_share = min(1.0, self.guarantor_cash[gid] / total) if total > 0 else 0.0
@@ -265,7 +265,7 @@ class Channels:
         model = self.model
         inv = model.investors
         contributions = {c: float(s[platform]) for c, s in self.stress.items()}
-        slots = np.flatnonzero(inv.pos_platform == platform)
+        slots = model.holdings.at(platform)
         if len(slots):
             owners = slots // inv.slots
             for part in ("herding", "shared_investors"):
@@ -281,8 +281,7 @@ class Channels:
 
 def holders_of(model: P2PModel, platform: int) -> np.ndarray:
     """Investors holding a position at ``platform``."""
-    inv = model.investors
-    return np.unique(np.flatnonzero(inv.pos_platform == platform) // inv.slots)
+    return np.unique(model.holdings.at(platform) // model.investors.slots)
 
 
 __all__ = ["CHANNELS", "NO_PLATFORM", "Channels", "holders_of", "watts_strogatz_csr"]

@@ -26,23 +26,36 @@ def grouped_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     return cs - offsets
 
 
-def capitalise_interest(model: P2PModel, slots: np.ndarray) -> None:
+def capitalise_interest(model: P2PModel, slots: np.ndarray, held: np.ndarray | None = None,
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Add simple interest accrued since the position started to its principal (distinct slots).
 
     ``interest = principal * rate * (day - start) / 365`` becomes part of the claim, booked as
     the platform's interest expense (``interest_capitalised``).
+
+    Args:
+        model: the model.
+        slots: distinct held positions.
+        held: their current position records, if the caller has read them already.
+
+    Returns:
+        The positions' new principal and their platforms (what the caller would otherwise
+        read back at the same scattered positions).
     """
     if len(slots) == 0:
-        return
+        return np.zeros(0), np.zeros(0, dtype=np.int32)
     inv, plats = model.investors, model.platforms
-    held = np.take(inv.positions, slots)  # whole records: one read per position
+    if held is None:
+        held = np.take(inv.positions, slots)  # whole records: one read per position
     days = np.maximum(model.day - held["start"], 0)
     interest = held["principal"] * held["rate"] * days / rules.DAYS_PER_YEAR
-    inv.pos_principal[slots] = held["principal"] + interest  # slots are distinct
+    principal = held["principal"] + interest
+    inv.pos_principal[slots] = principal  # slots are distinct
     inv.pos_start[slots] = model.day
     p = held["platform"]
     plats.products[: plats.n] += sum_by(p, interest, plats.n)
     model.ledger.book("interest_capitalised", p, interest)
+    return principal, p
 
 
 def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray,
@@ -66,6 +79,7 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
     inv.pos_demand[slots] = demand
     inv.pos_maturity[slots] = np.where(demand, NEVER, model.day + terms)
     model.position_index.add(slots, inv.pos_maturity[slots], demand)
+    model.holdings.add(slots, platforms)
     inv.pos_request[slots] = -1
     inv.pos_delayed[slots] = False
     by_platform = sum_by(platforms, amounts, plats.n)
@@ -80,7 +94,9 @@ def clear_slots(model: P2PModel, slots: np.ndarray) -> None:
     """Empty held positions ``slots`` (distinct), freeing them for new products."""
     inv = model.investors
     # ufunc.at is fast only when the values are an array of the target's dtype.
-    np.add.at(inv.free_slots, slots // inv.slots, np.ones(len(slots), dtype=inv.free_slots.dtype))
+    owners = slots // inv.slots
+    np.add.at(inv.free_slots, owners, np.ones(len(slots), dtype=inv.free_slots.dtype))
+    inv.note_freed(owners)
     inv.pos_platform[slots] = NO_PLATFORM
     inv.pos_principal[slots] = 0.0
     inv.pos_rate[slots] = 0.0
@@ -251,22 +267,24 @@ def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
     cum = np.cumsum(lendable)
     choice = np.searchsorted(cum, rng.random(len(applicants)) * total, side="right")
     choice = np.minimum(choice, n - 1)
-    screened = rules.screened_pd(bor.true_pd[applicants], bor.reported_pd[applicants],
-                                 plats.screening[choice])
+    true_pd = bor.true_pd[applicants]
+    screened = rules.screened_pd(true_pd, bor.reported_pd[applicants], plats.screening[choice])
     lax = plats.owner[choice] != Owner.HONEST  # fraud-prone owners do not screen
     ok = (screened <= cfg.credit_standard) | lax
-    applicants, choice = applicants[ok], choice[ok]
+    applicants, choice, true_pd = applicants[ok], choice[ok], true_pd[ok]
     size = bor.loan_size[applicants]
     order = np.argsort(small_keys(choice), kind="stable")
-    applicants, choice, size = applicants[order], choice[order], size[order]
+    applicants, choice, size, true_pd = (applicants[order], choice[order], size[order],
+                                         true_pd[order])
     funded = grouped_cumsum(choice, size) <= lendable[choice]
-    applicants, choice, size = applicants[funded], choice[funded], size[funded]
+    applicants, choice, size, true_pd = (applicants[funded], choice[funded], size[funded],
+                                         true_pd[funded])
     if len(applicants) == 0:
         return
     terms_menu = np.asarray(cfg.loan_terms_days)
     terms = terms_menu[rng.integers(0, len(terms_menu), len(applicants))]
     rate = plats.rate[choice] + plats.spread[choice]
-    book.add(choice, applicants, size, rate, terms, model.day, False)
+    book.add(choice, applicants, size, rate, terms, model.day, False, true_pd)
     bor.n_loans[applicants] += 1  # applicants are distinct borrowers
     lent = sum_by(choice, size, n)
     plats.cash[:n] -= lent

@@ -55,8 +55,7 @@ def _daily_reporters() -> dict:
         "outside_rate": lambda m: m.outside_rate,
         "investor_losses": lambda m: float(m.ledger.total("claims_written_off")),
         "stolen": lambda m: float(m.ledger.stolen),
-        "mean_fear": lambda m: (float(m.investors.fear_level.mean()) * m.investors.fear_scale
-                                if m.investors.count else 0.0),
+        "mean_fear": lambda m: m.investors.mean_fear(),
     })
     return reporters
 

@@ -26,6 +26,7 @@ from sim.state import (
     NEVER,
     NO_PLATFORM,
     BorrowerArrays,
+    Holdings,
     InvestorArrays,
     LoanBook,
     PlatformArrays,
@@ -75,6 +76,7 @@ class StepContext:
 class InvestorDecisions:
     redeem: np.ndarray  # demand positions redeemed early
     maturing: np.ndarray  # term positions maturing today
+    maturing_held: np.ndarray | None  # their position records as read today (array engine)
     roll: np.ndarray  # bool per maturing position
     choosers: np.ndarray  # investors opening a position
     amounts: np.ndarray
@@ -87,6 +89,31 @@ class InvestorDecisions:
 def _beta(rng: np.random.Generator, mean: float, size: int, concentration: float = 4.0):
     m = min(max(mean, 1e-3), 1 - 1e-3)
     return rng.beta(m * concentration, (1 - m) * concentration, size)
+
+
+SEARCH_BUCKETS = 4096  # buckets of the table in bucketed_searchsorted
+
+
+def bucketed_searchsorted(cum: np.ndarray, x: np.ndarray, total: float) -> np.ndarray:
+    """``np.searchsorted(cum, x, side="right")`` for ``0 <= x <= total``, mostly by table.
+
+    ``[0, total]`` is cut into :data:`SEARCH_BUCKETS` equal buckets. The answer is monotone in
+    ``x``, so a value whose bucket and both neighbours (rounding of the bucket index can be
+    off by one) hold no entry of ``cum`` has the answer at the edges of that span, looked up
+    in a table; only the values in the few spans with an entry are searched. The result is
+    exactly that of the search.
+    """
+    if x.size < 4 * SEARCH_BUCKETS:  # the table costs more than it saves
+        return np.searchsorted(cum, x, side="right")
+    edges = np.arange(-1, SEARCH_BUCKETS + 2) * (total / SEARCH_BUCKETS)
+    at_edge = np.searchsorted(cum, edges, side="right")
+    low, high = at_edge[:-3], at_edge[3:]  # bucket b spans edges b - 1 .. b + 2
+    bucket = np.minimum((x * (SEARCH_BUCKETS / total)).astype(np.intp), SEARCH_BUCKETS - 1)
+    out = np.take(low, bucket)
+    unsure = np.flatnonzero(np.take(high, bucket) != out)
+    flat = out.reshape(-1)
+    flat[unsure] = np.searchsorted(cum, x.reshape(-1)[unsure], side="right")
+    return out
 
 
 def tolerance_group(risk_tolerance: np.ndarray) -> np.ndarray:
@@ -131,6 +158,7 @@ class P2PModel(mesa.Model):
         self.platforms.payouts_window = np.zeros((capacity, window))
         self.window_col = 0
         self.investors = InvestorArrays(ic.count, ic.max_holdings)
+        self.holdings = Holdings(self.investors.pos_platform)  # positions by platform
         self.borrowers = BorrowerArrays(bc.count)
         self.loans = LoanBook(capacity=max(1024, 4 * bc.count))
         self.ledger = Ledger(capacity)
@@ -360,11 +388,11 @@ class P2PModel(mesa.Model):
         lose in a year; investors' signal sees only the visible share of a Ponzi book's fake
         loans (``investors.fake_loan_visibility``, raised by disclosure).
         """
-        plats, book, bor = self.platforms, self.loans, self.borrowers
+        plats, book = self.platforms, self.loans
         n = plats.n
         # A pass over the whole block of rows (see LoanBook.repaying): masked rows add zero.
         rows = slice(0, book.n)
-        weighted = book.principal[rows] * bor.true_pd[book.borrower[rows]]
+        weighted = book.principal[rows] * book.pd[rows]  # = true_pd[borrower] (see LoanBook.pd)
         weighted[~book.repaying()] = 0.0
         expected = sum_by(book.platform[rows], weighted, n)
         expected *= 1.0 - self.config.borrowers.default_recovery
@@ -428,7 +456,12 @@ class P2PModel(mesa.Model):
                                                                          multiplier)]
             applying = np.flatnonzero(rules.applies_for_loan(
                 u_apply, ctx.apply_per_year, b.n_loans < ctx.max_lenders))
-        return defaulted, np.setdiff1d(applying, defaulted, assume_unique=True)
+        # Both are sorted and distinct: drop the few defaulted applicants by binary search
+        # (the same as np.setdiff1d, without its pass over the applicants per defaulter).
+        at = np.searchsorted(applying, defaulted)
+        inside = at < len(applying)
+        at = at[inside][applying[at[inside]] == defaulted[inside]]
+        return defaulted, np.delete(applying, at)
 
     # ------------------------------------------------------------------ investors
     def _investor_phase(self, ctx: StepContext) -> InvestorDecisions:
@@ -448,9 +481,10 @@ class P2PModel(mesa.Model):
             if not ctx.redeemable.all():  # skip the filter in the common all-open case
                 open_ = np.repeat(ctx.redeemable, TOLERANCE_GROUPS)[keys]
                 candidates, keys = candidates[open_], keys[open_]
-            maturing = self.position_index.maturing(ctx.day, inv.pos_maturity)
-            held = np.take(inv.positions, maturing)  # whole records: one read per position
-            maturing = maturing[(held["request"] < 0) & ctx.operating[held["platform"]]]
+            # Whole records, read once: the roll-over rule and the interest use them too.
+            maturing, held = self.position_index.maturing_records(ctx.day, inv.positions)
+            due = (held["request"] < 0) & ctx.operating[held["platform"]]
+            maturing, held = maturing[due], held[due]
         u_redeem = rng.random(len(candidates))
         if self.engine == "object":
             agents = self.investor_agents
@@ -464,7 +498,7 @@ class P2PModel(mesa.Model):
             roll = np.array([agents[s // inv.slots].rolls_over(ctx, s, u)
                              for s, u in zip(maturing, u_roll, strict=True)], dtype=bool)
         else:
-            roll = self._rollovers_array(ctx, maturing, u_roll)
+            roll = self._rollovers_array(ctx, maturing, u_roll, held["platform"])
 
         u_review = rng.random(inv.count)
         if self.engine == "object":
@@ -484,8 +518,8 @@ class P2PModel(mesa.Model):
         else:
             choice = self._choices_array(ctx, choosers, considered, u_choice)
         panicked = redeem[ctx.news[inv.pos_platform[redeem]] > 0]
-        return InvestorDecisions(redeem, maturing, roll, choosers, amounts, choice, u_demand, u_term,
-                                 panicked)
+        return InvestorDecisions(redeem, maturing, None if self.engine == "object" else held, roll,
+                                 choosers, amounts, choice, u_demand, u_term, panicked)
 
     def _redemptions_array(self, ctx: StepContext, cand: np.ndarray, keys: np.ndarray,
                            u: np.ndarray) -> np.ndarray:
@@ -516,8 +550,9 @@ class P2PModel(mesa.Model):
             rules.expected_loss(fp_bound, ctx.loss_given_failure, 0.0)[:, None],
             lowest_tolerance, ctx.liquidity_need, ctx.panic_max, ctx.panic_threshold)
         bound = (bound * (1.0 + 1e-9) + 1e-12).ravel()  # by key; never below the rule
-        keep = np.flatnonzero(u < bound.max(initial=0.0))  # scalar test first: no gather
-        keep = keep[u[keep] < bound[keys[keep]]]
+        # One pass: the bound table is small (it stays in cache), and a scalar test against
+        # its largest entry passes a quarter of the candidates when one platform looks risky.
+        keep = np.flatnonzero(u < np.take(bound, keys))
         if len(fearful):
             chosen = np.zeros(len(cand), dtype=bool)
             chosen[keep] = True
@@ -542,11 +577,11 @@ class P2PModel(mesa.Model):
                                            ctx.panic_max, ctx.panic_threshold)
         return cand[u < prob]
 
-    def _rollovers_array(self, ctx: StepContext, maturing: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Array form of :meth:`Investor.rolls_over`."""
+    def _rollovers_array(self, ctx: StepContext, maturing: np.ndarray, u: np.ndarray,
+                         p: np.ndarray) -> np.ndarray:
+        """Array form of :meth:`Investor.rolls_over`; ``p`` is each position's platform."""
         inv = self.investors
         literacy, tolerance, attention, fear = inv.traits(maturing // inv.slots)
-        p = inv.pos_platform[maturing]
         fp = rules.perceived_failure_prob(
             literacy, ctx.signal[p], ctx.prior, attention, ctx.news[p],
             ctx.news_weight, fear, inv.pos_delayed[maturing], ctx.delay_fear)
@@ -558,10 +593,15 @@ class P2PModel(mesa.Model):
         """Array form of :meth:`Investor.ticket`: who opens a position today, and how much."""
         inv = self.investors
         k = inv.slots
-        rev = np.flatnonzero(rules.reviews_today(u_review, ctx.review_days))
-        # Most investors hold a position in every slot and so cannot open one: test that first
-        # (free_slots, then the positions themselves), then work on the few that can.
-        rev = rev[np.take(inv.free_slots, rev) > 0]
+        # Most investors hold a position in every slot and so cannot open one: only those with
+        # a free slot (free_slots, then the positions themselves) are looked at, and they are
+        # kept as a list, so that the review draws are read at them alone.
+        rev = inv.with_free_slots()
+        if 4 * len(rev) < inv.count:
+            rev = rev[rules.reviews_today(np.take(u_review, rev), ctx.review_days)]
+        else:  # many have a free slot: test the draws in order, then the slots
+            rev = np.flatnonzero(rules.reviews_today(u_review, ctx.review_days))
+            rev = rev[np.take(inv.free_slots, rev) > 0]
         # Whole position records (np.take would copy a field view in full first).
         held = np.take(inv.positions.reshape(-1, k), rev, axis=0)
         platform = held["platform"]
@@ -590,7 +630,7 @@ class P2PModel(mesa.Model):
         if total <= 0:
             return None
         cum = np.cumsum(weight)
-        return np.minimum(np.searchsorted(cum, u * total, side="right"), plats.n - 1)
+        return np.minimum(bucketed_searchsorted(cum, u * total, total), plats.n - 1)
 
     def _choices_array(self, ctx: StepContext, choosers: np.ndarray, considered: np.ndarray,
                        u: np.ndarray) -> np.ndarray:
@@ -613,24 +653,35 @@ class P2PModel(mesa.Model):
         """Book the day's investor decisions: interest, roll-overs, requests, new positions."""
         inv, rng = self.investors, self.rng
         menu = self.product_terms
-        market.capitalise_interest(self, np.concatenate([d.redeem, d.maturing]))
+        held = None
+        if d.maturing_held is not None:  # records read today: only the redeemed are read here
+            held = np.concatenate([np.take(inv.positions, d.redeem), d.maturing_held])
+        touched = np.concatenate([d.redeem, d.maturing])
+        principal, platform = market.capitalise_interest(self, touched, held)
         rolled = d.maturing[d.roll]
         if len(rolled):
             terms = menu[rng.integers(0, len(menu), len(rolled))]
-            inv.pos_rate[rolled] = self.platforms.rate[inv.pos_platform[rolled]]
+            where = (inv.pos_platform[rolled] if d.maturing_held is None
+                     else d.maturing_held["platform"][d.roll])
+            inv.pos_rate[rolled] = self.platforms.rate[where]
             inv.pos_maturity[rolled] = self.day + terms
             self.position_index.add(rolled, inv.pos_maturity[rolled],
                                     np.zeros(len(rolled), dtype=bool))
-        requests = rng.permutation(np.concatenate([d.redeem, d.maturing[~d.roll]]))
+        # Requests in random order. Permuting their indices draws the same numbers as
+        # permuting the positions, and the amounts and platforms come along without reading
+        # the scattered positions again.
+        asked = np.flatnonzero(np.concatenate([np.ones(len(d.redeem), dtype=bool), ~d.roll]))
+        order = asked[rng.permutation(len(asked))]
+        requests, amount, where = touched[order], principal[order], platform[order]
         inv.pos_request[requests] = self.day
         # A requested position is no longer a candidate for early redemption; clearing the flag
         # lets the daily candidate scan read one array instead of two.
         inv.pos_demand[requests] = False
         self.queue = np.concatenate([self.queue, requests])
-        self.flows_today["requests"] += float(inv.pos_principal[requests].sum())
+        self.flows_today["requests"] += float(amount.sum())
         self.requests_today[:] = 0.0
         n = self.platforms.n
-        self.requests_today[:n] = sum_by(inv.pos_platform[requests], inv.pos_principal[requests], n)
+        self.requests_today[:n] = sum_by(where, amount, n)
         chosen = d.choice >= 0
         where = d.choice[chosen]
         demand = d.u_demand[chosen] < self.platforms.demand_share[where]

@@ -284,7 +284,7 @@ def start_resolution(model: P2PModel, i: int, status: Status, cause: str, **deta
     plats.winding_down[i] = False
     plats.backlog[i] = 0.0
     plats.next_payout_day[i] = model.day + model.config.resolution.payout_interval_days
-    slots = np.flatnonzero(inv.pos_platform == i)
+    slots = model.holdings.at(i)
     market.capitalise_interest(model, slots)
     inv.pos_request[slots] = -1
     if len(model.queue):
@@ -335,9 +335,8 @@ def resolve(model: P2PModel) -> None:
     paying = active & ((plats.next_payout_day[:n] <= model.day) | closing)
     if not paying.any():
         return
-    held = inv.pos_platform >= 0
-    slots = np.flatnonzero(held)
-    slots = slots[paying[inv.pos_platform[slots]]]
+    # The positions at paying platforms, in slot order (as a scan of all positions gives).
+    slots = np.sort(np.concatenate([model.holdings.at(i) for i in np.flatnonzero(paying)]))
     p = inv.pos_platform[slots]
     claims = plats.products[:n]
     share = np.where(claims[p] > 0, inv.pos_principal[slots] / np.maximum(claims[p], 1e-300), 0.0)

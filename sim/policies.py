@@ -76,7 +76,7 @@ class ProtectionFund:
     def on_failure(self, platform: int) -> None:
         """Work out what the fund owes this platform's investors and schedule the payout."""
         inv = self.model.investors
-        slots = np.flatnonzero(inv.pos_platform == platform)
+        slots = self.model.holdings.at(platform)
         if len(slots) == 0:
             return
         covered = np.minimum(self.cfg.coverage_share * inv.pos_principal[slots],

@@ -9,12 +9,14 @@ Units: money in yuan, rates annual, days as integer step numbers.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 
 NO_PLATFORM = -1
+_LITTLE = sys.byteorder == "little"  # int64 demand entries are read as int32 halves
 NEVER = np.iinfo(np.int32).max  # maturity day of on-demand positions
 # One product position (see InvestorArrays): money first, then days and the platform index.
 POSITION_RECORD = np.dtype([("principal", np.float64), ("rate", np.float64),
@@ -151,6 +153,7 @@ class InvestorArrays:
         self._fear_raised: list[np.ndarray] = []
         self._fearful: np.ndarray | None = None
         self._fearful_level = 0.0
+        self._level_mean: float | None = None  # mean of fear_level, until fear is written
         self.loss = np.zeros(n)  # cumulative written-off claims, yuan
         # A position's numbers are one 32-byte record of ``positions`` (one cache line holds
         # two), because the daily rules read several of them at scattered positions; the
@@ -170,7 +173,34 @@ class InvestorArrays:
         # (the only writers of pos_platform), so that a reviewer with no free slot is known
         # without reading its positions. Rules use it as a filter and recount from positions.
         self.free_slots = np.full(n, self.slots, dtype=np.int8)
+        # Investors with a free slot are few once the market has filled; free_slots only rises
+        # in clear_slots, which notes the owners here (see with_free_slots).
+        self._freed: list[np.ndarray] = []
+        self._with_free: np.ndarray | None = None
         self.pos_delayed = np.zeros(s, dtype=bool)  # its owner was paid late at this platform
+
+    def note_freed(self, owners: np.ndarray) -> None:
+        """Record that ``owners`` gained free slots (call wherever ``free_slots`` rises)."""
+        self._freed.append(owners)
+
+    def with_free_slots(self) -> np.ndarray:
+        """Sorted investors with a free slot: ``np.flatnonzero(free_slots > 0)``.
+
+        Those with a free slot at the previous call and those freed since are the only ones
+        that can have one now, so only they are read (the first call scans everyone).
+        """
+        freed = sum(len(f) for f in self._freed)
+        # Many freed (a wave of payouts): one scan is cheaper than sorting them.
+        if self._with_free is None or 8 * (len(self._with_free) + freed) > self.count:
+            self._freed.clear()
+            self._with_free = np.flatnonzero(self.free_slots > 0)
+            return self._with_free
+        maybe = self._with_free
+        if self._freed:
+            maybe = sorted_unique(np.concatenate([maybe, np.sort(np.concatenate(self._freed))]))
+            self._freed.clear()
+        self._with_free = maybe[np.take(self.free_slots, maybe) > 0]
+        return self._with_free
 
     def fear_of(self, idx):
         """General fear of investors ``idx`` (annual failure probability)."""
@@ -194,6 +224,7 @@ class InvestorArrays:
         self.fear_level[idx] += raw
         self.fear_parts[part][idx] += raw
         self._fear_raised.append(idx)
+        self._level_mean = None
 
     def fearful(self, level: float) -> np.ndarray:
         """Sorted investors whose fear exceeds ``level``: ``flatnonzero(fear_of(all) > level)``.
@@ -215,6 +246,19 @@ class InvestorArrays:
             self._fearful = self._fearful[self.fear_level[self._fearful] > threshold]
         return self._fearful
 
+    def mean_fear(self) -> float:
+        """Mean general fear: ``float(fear_level.mean()) * fear_scale``.
+
+        The mean of the stored levels is kept until fear is next written (:meth:`add_fear`,
+        renormalisation): the daily decay only changes the scale, so on calm days this reads
+        no investor.
+        """
+        if self.count == 0:
+            return 0.0
+        if self._level_mean is None:
+            self._level_mean = float(self.fear_level.mean())
+        return self._level_mean * self.fear_scale
+
     @property
     def fear(self) -> np.ndarray:
         """Every investor's general fear (a new array; for inspection, not for hot paths)."""
@@ -228,6 +272,7 @@ class InvestorArrays:
             for part in self.fear_parts.values():
                 part *= self.fear_scale
             self.fear_scale = 1.0
+            self._level_mean = None
             self._fearful = None  # rescaled levels may round across the level: scan again
 
     def arrays(self) -> dict[str, np.ndarray]:
@@ -273,8 +318,8 @@ class PositionIndex:
     integer of the position's owner (``owner_group[slot // slots_per_owner]``, read when the
     entry is added). The model groups investors by risk tolerance, so that the daily redemption
     test can look up a per-platform, per-group bound by key without reading the investor arrays
-    at every candidate. Groups must not change while entries are held. Entries are stored as
-    two int32 arrays (position, key) to keep the daily pass over them short.
+    at every candidate. Groups must not change while entries are held. An entry is one int64,
+    ``position << 32 | key``, so that the daily compaction and insertion move one array.
 
     Args:
         owner_group: group (``0 <= group < groups``) of each owner, or ``None`` for one group.
@@ -284,8 +329,8 @@ class PositionIndex:
 
     def __init__(self, owner_group: np.ndarray | None = None, slots_per_owner: int = 1,
                  groups: int = 1) -> None:
-        self.demand: np.ndarray | None = None  # int32 positions
-        self.demand_key: np.ndarray | None = None  # int32 platform * groups + group (fixed)
+        # int64 entries ``position << 32 | key``, key = platform * groups + group (fixed)
+        self.demand: np.ndarray | None = None
         self.demand_added: list[np.ndarray] = []
         self.calendar: dict[int, list[np.ndarray]] = {}
         self.owner_group = owner_group
@@ -315,38 +360,50 @@ class PositionIndex:
         """Sorted positions whose demand flag is set (int32), and their keys.
 
         The positions equal ``np.flatnonzero(flags)``; ``key // groups`` equals ``platform`` at
-        them and ``key % groups`` their owners' groups.
+        them and ``key % groups`` their owners' groups. Both are read-only views of the index.
         """
         if len(flags) > np.iinfo(np.int32).max:
             raise ValueError("PositionIndex stores positions as int32")
         if self.demand is None:
-            self.demand = np.flatnonzero(flags).astype(np.int32)
-            self.demand_key = self._keys(self.demand, platform)
+            self.demand = self._entries(np.flatnonzero(flags), platform)
             self.demand_added.clear()
-        still = np.take(flags, self.demand)
-        if still.all():  # nothing cleared since the last read: no copy
-            current, key = self.demand, self.demand_key
-        else:
-            current, key = self.demand[still], self.demand_key[still]
+        current = self.demand
+        still = np.take(flags, self._positions(current))
+        if not still.all():  # some cleared since the last read
+            current = current[still]
         if self.demand_added:
-            new = sorted_unique(np.concatenate(self.demand_added)).astype(np.int32)
+            new = sorted_unique(np.concatenate(self.demand_added))
             self.demand_added.clear()
             new = new[flags[new]]
-            at = np.searchsorted(current, new)
+            # Key 0 sorts first among a position's entries: ``at`` finds an existing entry.
+            at = np.searchsorted(current, new.astype(np.int64) << 32)
             if len(current):
                 fresh = ~((at < len(current))
-                          & (current[np.minimum(at, len(current) - 1)] == new))
+                          & (self._positions(current)[np.minimum(at, len(current) - 1)] == new))
             else:
                 fresh = np.ones(len(new), dtype=bool)
+            entries = self._entries(new, platform)
             # A position cleared and reopened since the last read may sit at another platform.
             if not fresh.all():
-                if key is self.demand_key:
-                    key = key.copy()
-                key[at[~fresh]] = self._keys(new[~fresh], platform)
-            current = np.insert(current, at[fresh], new[fresh])
-            key = np.insert(key, at[fresh], self._keys(new[fresh], platform))
-        self.demand, self.demand_key = current, key
-        return current, key
+                if current is self.demand:
+                    current = current.copy()
+                current[at[~fresh]] = entries[~fresh]
+            current = np.insert(current, at[fresh], entries[fresh])
+        self.demand = current
+        return self._positions(current), self._key_of(current)
+
+    def _entries(self, slots: np.ndarray, platform: np.ndarray) -> np.ndarray:
+        """Demand entries ``position << 32 | key``: sorted by position, and one array to
+        compact and insert into instead of two."""
+        return (slots.astype(np.int64) << 32) | self._keys(slots, platform).astype(np.int64)
+
+    @staticmethod
+    def _positions(entries: np.ndarray) -> np.ndarray:
+        return entries.view(np.int32)[1::2] if _LITTLE else (entries >> 32).astype(np.int32)
+
+    @staticmethod
+    def _key_of(entries: np.ndarray) -> np.ndarray:
+        return entries.view(np.int32)[0::2] if _LITTLE else (entries & 0xFFFFFFFF).astype(np.int32)
 
     def demand_positions(self, flags: np.ndarray, platform: np.ndarray):
         """Sorted positions whose demand flag is set, and their platforms.
@@ -363,6 +420,99 @@ class PositionIndex:
             return np.empty(0, dtype=np.int64)
         slots = sorted_unique(np.concatenate(groups))
         return slots[maturity[slots] == day]
+
+    def maturing_records(self, day: int, positions: np.ndarray):
+        """:meth:`maturing` read from the position records: the positions and their records.
+
+        The whole record is read once at each position, so the day's rules need not read
+        these scattered positions again.
+        """
+        groups = self.calendar.pop(day, [])
+        if not groups:
+            return np.empty(0, dtype=np.int64), positions[:0].copy()
+        slots = sorted_unique(np.concatenate(groups))
+        held = np.take(positions, slots)
+        due = held["maturity"] == day
+        return slots[due], held[due]
+
+
+class Holdings:
+    """The positions held at each platform, without a scan of every position.
+
+    A failure, a guarantee call and an estate payout each need the positions at one platform;
+    ``np.flatnonzero(pos_platform == platform)`` reads every position for that. Instead, every
+    position opened is remembered under its platform (:meth:`add`, called wherever
+    ``pos_platform`` is set to a platform); the entries of a platform are a superset of its
+    positions, since a position only leaves a platform by being cleared. :meth:`at` drops the
+    stale entries by reading ``pos_platform`` at them only.
+
+    New entries wait in one list and are sorted by platform in batches, so opening positions
+    costs an append a day; a batch also drops the stale entries of any platform whose entries
+    have doubled since they were last cleaned, so memory stays proportional to the positions.
+
+    Args:
+        pos_platform: the platform of every position (``InvestorArrays.pos_platform``), read
+            to drop stale entries.
+    """
+
+    BATCH = 1 << 16  # pending entries sorted by platform at once (small: a read sorts the rest)
+
+    def __init__(self, pos_platform: np.ndarray) -> None:
+        self.pos_platform = pos_platform
+        self._pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self._pending_size = 0
+        self._chunks: dict[int, list[np.ndarray]] = {}
+        self._sizes: dict[int, int] = {}  # entries held per platform
+        self._clean: dict[int, int] = {}  # entries at the last cleaning of each platform
+        self._sorted: set[int] = set()  # platforms held as one sorted, exact array
+
+    def add(self, slots: np.ndarray, platforms: np.ndarray) -> None:
+        """Remember that ``slots`` now hold positions at ``platforms`` (equal lengths)."""
+        if len(slots) == 0:
+            return
+        self._pending.append((np.asarray(slots, dtype=np.int64), np.asarray(platforms)))
+        self._pending_size += len(slots)
+        if self._pending_size >= self.BATCH:
+            self._distribute()
+
+    def _distribute(self) -> None:
+        if not self._pending:
+            return
+        slots = np.concatenate([s for s, _ in self._pending])
+        platforms = np.concatenate([p for _, p in self._pending])
+        self._pending.clear()
+        self._pending_size = 0
+        order = np.argsort(small_keys(platforms), kind="stable")
+        slots, platforms = slots[order], platforms[order]
+        cuts = np.flatnonzero(np.diff(platforms)) + 1
+        for p, group in zip(platforms[np.r_[0, cuts]].tolist(), np.split(slots, cuts),
+                            strict=True):
+            self._chunks.setdefault(p, []).append(group)
+            self._sorted.discard(p)
+            self._sizes[p] = self._sizes.get(p, 0) + len(group)
+            if self._sizes[p] > 2 * self._clean.get(p, 0) + 4096:
+                self._clean_up(p)
+
+    def _clean_up(self, platform: int) -> np.ndarray:
+        chunks = self._chunks.get(platform)
+        if not chunks:
+            return np.empty(0, dtype=np.int64)
+        # Batches arrive in any order and may repeat a position cleared and reopened.
+        slots = (chunks[0] if platform in self._sorted
+                 else sorted_unique(np.concatenate(chunks)))
+        slots = slots[self.pos_platform[slots] == platform]
+        self._chunks[platform] = [slots]
+        self._sorted.add(platform)
+        self._sizes[platform] = self._clean[platform] = len(slots)
+        return slots
+
+    def at(self, platform: int) -> np.ndarray:
+        """Sorted positions held at ``platform``: ``np.flatnonzero(pos_platform == platform)``.
+
+        The result is the index's own array: do not modify it.
+        """
+        self._distribute()
+        return self._clean_up(int(platform))
 
 
 @dataclass
@@ -405,14 +555,19 @@ class LoanBook:
         self.borrower = np.full(capacity, -1, dtype=np.int32)
         self.principal = np.zeros(capacity)
         self.rate = np.zeros(capacity)  # borrower rate, annual
+        # The borrower's true default probability, copied when the loan is made so that the
+        # daily risk pass reads it in row order instead of gathering it by borrower. It stays
+        # equal to the borrower's: a borrower's PD is redrawn only after it defaults, which
+        # closes all its live loans first.
+        self.pd = np.zeros(capacity)
         self.instalment = np.zeros(capacity)  # principal repaid per day
         self.maturity = np.zeros(capacity, dtype=np.int32)
         self.fake = np.zeros(capacity, dtype=bool)
         self.active = np.zeros(capacity, dtype=bool)
 
     def _fields(self) -> tuple[str, ...]:
-        return ("platform", "borrower", "principal", "rate", "instalment", "maturity", "fake",
-                "active")
+        return ("platform", "borrower", "principal", "rate", "pd", "instalment", "maturity",
+                "fake", "active")
 
     def live(self) -> np.ndarray:
         """Indices of live loans (cached until a loan is added or closed; do not modify)."""
@@ -433,8 +588,10 @@ class LoanBook:
         self.active[rows] = False
         self._live = None
 
-    def add(self, platform, borrower, principal, rate, term, day, fake) -> np.ndarray:
+    def add(self, platform, borrower, principal, rate, term, day, fake, pd=0.0) -> np.ndarray:
         """Append loans (arrays of equal length); returns their row indices.
+
+        ``pd`` is each borrower's true default probability (zero for fake loans).
 
         May compact the book first, which renumbers the rows of older loans.
         """
@@ -448,6 +605,7 @@ class LoanBook:
         self.borrower[rows] = borrower
         self.principal[rows] = principal
         self.rate[rows] = rate
+        self.pd[rows] = pd
         self.instalment[rows] = principal / term
         self.maturity[rows] = day + term
         self.fake[rows] = fake

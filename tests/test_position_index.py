@@ -6,7 +6,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.state import NEVER, PositionIndex, sorted_unique
+from sim.state import (
+    NEVER,
+    POSITION_RECORD,
+    Holdings,
+    InvestorArrays,
+    PositionIndex,
+    sorted_unique,
+)
 
 
 @settings(max_examples=60, deadline=None)
@@ -18,11 +25,18 @@ def test_index_matches_full_scans_under_random_opens_and_clears(seed, days):
     maturity = np.full(size, NEVER, dtype=np.int64)
     platform = np.full(size, -1, dtype=np.int64)
     index = PositionIndex()
+    by_record = PositionIndex()  # the same, read through maturing_records
+    records = np.zeros(size, dtype=POSITION_RECORD)
     for day in range(1, days + 1):
         cands, where = index.demand_positions(demand, platform)
         assert np.array_equal(cands, np.flatnonzero(demand))
         assert np.array_equal(where, platform[cands])
         assert np.array_equal(index.maturing(day, maturity), np.flatnonzero(maturity == day))
+        records["maturity"] = maturity
+        records["principal"] = np.arange(size)
+        slots, held = by_record.maturing_records(day, records)
+        assert np.array_equal(slots, np.flatnonzero(maturity == day))
+        assert np.array_equal(held, records[slots])
         # Clear some positions, then open new ones (some reuse cleared slots).
         cleared = rng.choice(size, rng.integers(0, 40), replace=False)
         demand[cleared] = False
@@ -35,9 +49,65 @@ def test_index_matches_full_scans_under_random_opens_and_clears(seed, days):
         demand[opened] = is_demand
         maturity[opened] = np.where(is_demand, NEVER, day + 1 + rng.integers(0, 4, len(opened)))
         index.add(opened, maturity[opened], is_demand)
+        by_record.add(opened, maturity[opened], is_demand)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 12), st.sampled_from([1, 8, 64, 1 << 16]))
+def test_holdings_match_full_scans_of_the_platforms(seed, days, batch):
+    rng = np.random.default_rng(seed)
+    size = 400
+    platform = np.full(size, -1, dtype=np.int32)
+    holdings = Holdings(platform)
+    holdings.BATCH = batch  # small batches exercise sorting by platform and cleaning up
+    for _ in range(days):
+        for p in rng.choice(6, 3, replace=False):
+            assert np.array_equal(holdings.at(p), np.flatnonzero(platform == p))
+        cleared = rng.choice(size, rng.integers(0, 60), replace=False)
+        platform[cleared] = -1
+        free = np.flatnonzero(platform < 0)
+        opened = rng.choice(free, min(len(free), int(rng.integers(0, 80))), replace=False)
+        platform[opened] = rng.integers(0, 6, len(opened))
+        holdings.add(opened, platform[opened])
+    for p in range(6):
+        assert np.array_equal(holdings.at(p), np.flatnonzero(platform == p))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 10))
+def test_investors_with_free_slots_match_a_full_scan(seed, days):
+    rng = np.random.default_rng(seed)
+    inv = InvestorArrays(200, 3)
+    for _ in range(days):
+        assert np.array_equal(inv.with_free_slots(), np.flatnonzero(inv.free_slots > 0))
+        # Fill slots (as open_positions does), then free some (as clear_slots does).
+        filling = np.flatnonzero((inv.free_slots > 0) & (rng.random(200) < 0.5))
+        inv.free_slots[filling] -= 1
+        held = np.flatnonzero(inv.free_slots < 3)
+        freed = np.unique(rng.choice(held, min(len(held), int(rng.integers(0, 10)))))
+        inv.free_slots[freed] += 1
+        inv.note_freed(freed)
+    assert np.array_equal(inv.with_free_slots(), np.flatnonzero(inv.free_slots > 0))
 
 
 def test_sorted_unique_equals_numpy_unique():
     values = np.random.default_rng(1).integers(0, 50, 500)
     assert np.array_equal(sorted_unique(values), np.unique(values))
     assert np.array_equal(sorted_unique(np.array([], dtype=np.int64)), np.array([]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 300), st.floats(1e-3, 1e9))
+def test_bucketed_searchsorted_equals_searchsorted(seed, platforms, scale):
+    from sim.model import bucketed_searchsorted
+
+    rng = np.random.default_rng(seed)
+    weight = rng.random(platforms) * scale * (rng.random(platforms) < 0.8)
+    weight[rng.integers(platforms)] += scale  # a positive total
+    cum = np.cumsum(weight)
+    total = weight.sum()
+    u = rng.random((20_000, 3))
+    u[:10] = [0.0, 1.0 - 2**-53, 0.5]  # the ends of the range
+    u[10:20] = (cum[rng.integers(platforms, size=10)] / total)[:, None]  # exactly at entries
+    expected = np.searchsorted(cum, u * total, side="right")
+    assert np.array_equal(bucketed_searchsorted(cum, u * total, total), expected)
