@@ -88,7 +88,7 @@ SERIES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
     "investor_claims": lambda ts: ts["investor_claims"],
     "loans_outstanding": lambda ts: ts["loans_outstanding"],
     "credit_supplied_cum": lambda ts: ts["credit_supplied"].cumsum(),
-    "investor_losses": lambda ts: ts["investor_losses"],
+    "investor_losses": lambda ts: ts["investor_losses_expected"],
 }
 
 

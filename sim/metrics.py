@@ -54,6 +54,9 @@ def _daily_reporters() -> dict:
         "mean_promised_rate": _mean_open_rate,
         "outside_rate": lambda m: m.outside_rate,
         "investor_losses": lambda m: float(m.ledger.total("claims_written_off")),
+        # Written off plus what open estates are expected to fall short by (see summarize).
+        "investor_losses_expected": lambda m: float(m.ledger.total("claims_written_off")
+                                                    + estate_shortfalls(m).sum()),
         "stolen": lambda m: float(m.ledger.stolen),
         "mean_fear": lambda m: m.investors.mean_fear(),
     })

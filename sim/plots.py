@@ -150,12 +150,14 @@ def plot_balance_sheet(result: RunResult, path: Path) -> None:
     top.set_title("Stocks at the end of each day", fontsize=10, loc="left")
     top.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
 
-    losses = (("investor_losses", "investor losses (claims written off)", "#d1495b"),
+    losses = (("investor_losses_expected",
+               "investor losses incl. open estates' expected shortfall", "#f4a259"),
+              ("investor_losses", "investor losses (claims written off)", "#d1495b"),
               ("stolen", "stolen or diverted by owners", "#6a4c93"))
     scale, unit = money_scale(pd.concat([ts[c] for c, _, _ in losses]))
     for col, label, colour in losses:
         low.plot(ts["day"], ts[col] / scale, label=label, color=colour, lw=1.8)
-    if not (ts["investor_losses"].any() or ts["stolen"].any()):
+    if not (ts["investor_losses_expected"].any() or ts["stolen"].any()):
         low.set_ylim(0, 1)  # not matplotlib's +-0.05 "yuan" around an all-zero line
         low.text(0.5, 0.5, "no investor losses and nothing stolen in this run",
                  transform=low.transAxes, ha="center", va="center", color="grey")

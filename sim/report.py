@@ -60,7 +60,7 @@ TIME_FIGURES = (
     ("ts_daily_outflow.png", "payouts", 7,
      "Daily outflow to investors (payouts incl. estate payouts), 7-day mean", "yuan/day"),
     ("ts_investor_losses.png", "investor_losses", 1,
-     "Cumulative investor claims written off (after protection payouts)", "yuan"),
+     "Investor losses after cover: written off plus open estates' expected shortfall", "yuan"),
     ("ts_loans_outstanding.png", "loans_outstanding", 1,
      "Credit outstanding (loans on platforms' books)", "yuan"),
 )
@@ -734,7 +734,8 @@ FIGURE_TEXT = {
                      "differences from no policy with their 95% CIs.",
     "ts_platforms_operating.png": "Platforms operating over time.",
     "ts_daily_outflow.png": "Daily outflow to investors over time (7-day mean).",
-    "ts_investor_losses.png": "Cumulative investor losses over time.",
+    "ts_investor_losses.png": "Investor losses after cover over time: claims written off plus "
+                              "the expected shortfall of estates still in resolution.",
     "ts_loans_outstanding.png": "Credit outstanding over time.",
 }
 
