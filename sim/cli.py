@@ -107,7 +107,9 @@ def summary_table(summary: dict) -> str:
             for key, label, kind in SUMMARY_ROWS if key in summary]
     for key in sorted(set(summary) - known):
         value = summary[key]
-        if value is None or isinstance(value, numbers.Real):  # skip lists, strings, tables
+        # Other outcomes follow; those that stayed empty (mostly policies that were off) are
+        # left out. Lists, strings and tables are not for this table.
+        if isinstance(value, numbers.Real) and value != 0:
             rows.append((key.replace("_", " "), format_value(value, _guess_kind(key, value))))
     label_width = max(len("outcome"), *(len(label) for label, _ in rows))
     value_width = max(len("value"), *(len(text) for _, text in rows))

@@ -123,6 +123,7 @@ def test_summary_table_formats_yuan_shares_and_missing_values():
         "investor_losses": np.float64(1234567.8), "investor_loss_share": 0.0123,
         "first_failure_day": None, "mean_promised_rate_end": float("nan"),
         "failures": np.int64(12), "brand_new_outcome_share": 0.5, "not_a_number": "text",
+        "reserve_fees": 0.0, "ew_hits": None,
     })
     rows = dict(re.split(r"\s{2,}", line.strip(), maxsplit=1)
                 for line in table.splitlines()[2:])
@@ -133,6 +134,7 @@ def test_summary_table_formats_yuan_shares_and_missing_values():
     assert rows["failures (incl. absconding)"] == "12"
     assert rows["brand new outcome share"] == "50.00%"
     assert "not a number" not in rows
+    assert "reserve fees" not in rows and "ew hits" not in rows, "empty policy outcomes hidden"
     assert len({len(line) for line in table.splitlines()}) == 1, "columns are aligned"
 
 
