@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import platforms as platform_rules
 from sim import rules
-from sim.state import NEVER, sum_by
+from sim.state import NEVER, Owner, Status, sum_by
 
 if TYPE_CHECKING:
     from sim.config import ProtectionFundConfig
@@ -183,9 +184,6 @@ class EntryThreshold:
         return capital >= self.cfg.min_capital
 
     def start_of_day(self) -> None:
-        from sim import platforms as platform_rules
-        from sim.state import Owner, Status
-
         model = self.model
         plats = model.platforms
         n = plats.n
@@ -444,8 +442,6 @@ class EarlyWarning:
             self._inspect(int(i), float(index[np.searchsorted(operating, i)]))
 
     def _inspect(self, i: int, index: float) -> None:
-        from sim.state import Owner, Status
-
         model, cfg = self.model, self.cfg
         plats = model.platforms
         claims = max(float(plats.products[i]), 1.0)
@@ -480,8 +476,6 @@ class EarlyWarning:
             model.log_event("inflow_freeze", i, index=index, findings=",".join(findings))
         else:
             record["action"] = "wind_down"
-            from sim import platforms as platform_rules
-
             platform_rules.start_resolution(model, i, Status.CLOSED, "supervisory_winddown",
                                             findings=",".join(findings))
 
