@@ -13,23 +13,15 @@ Money is in yuan, scaled to thousand/million/billion yuan where the axis says so
 from __future__ import annotations
 
 import base64
-import contextlib
-import hashlib
 import html
 import json
 import math
-import os
 import platform
 import re
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
-import matplotlib
-import mesa
 import numpy as np
-import pandas as pd
 import scipy
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -39,14 +31,13 @@ from sim import compare
 from sim.compare import BASELINE, HEADLINE, Comparison, outcome_info, significant
 from sim.plots import money_scale
 from sim.results import (
-    MANIFEST,
+    DEFAULT_ROOT,
     OutputError,
-    _json_text,
-    _sha256,
-    _swap_into_place,
-    _umask_mode,
     _utc_now,
-    check_out_dir,
+    scenario_fingerprint,
+    unique_folder,
+    versions,
+    write_folder,
 )
 
 DPI = 110
@@ -839,25 +830,17 @@ def render_markdown(comp: Comparison, figures: list[Path], toml_text: str) -> st
 
 
 # ----------------------------------------------------------------------------- the folder
-def default_folder(comp: Comparison, root: Path = Path("runs")) -> Path:
+def default_folder(comp: Comparison, root: Path = DEFAULT_ROOT) -> Path:
     """``runs/compare-<scenario name>-<UTC time>``, made unique if it already exists."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", comp.scenario.name).strip("._") or "scenario"
-    base = Path(root) / f"compare-{name}-{_utc_now().strftime('%Y%m%dT%H%M%SZ')}"
-    folder, n = base, 1
-    while folder.exists():
-        n += 1
-        folder = base.with_name(f"{base.name}-{n}")
-    return folder
+    return unique_folder(root, comp.scenario.name, prefix="compare-")
 
 
 def manifest(comp: Comparison, files: dict[str, str]) -> dict:
     """Provenance: scenario, seeds, policy sets, versions, timing, a checksum of every file."""
-    scenario = comp.scenario.model_dump(mode="json")
-    canonical = json.dumps(scenario, sort_keys=True, separators=(",", ":"))
     return {
         "kind": "policy comparison",
-        "scenario": scenario,
-        "scenario_sha256": hashlib.sha256(canonical.encode()).hexdigest(),
+        "scenario": comp.scenario.model_dump(mode="json"),
+        "scenario_sha256": scenario_fingerprint(comp.scenario),
         "seeds": {"base": comp.seeds[0], "replications": comp.seeds,
                   "rule": "replication r uses base + r in every policy set"},
         "replications": comp.replications,
@@ -867,11 +850,7 @@ def manifest(comp: Comparison, files: dict[str, str]) -> dict:
         "elapsed_seconds": round(comp.elapsed_seconds, 3),
         "run_seconds": round(comp.run_seconds, 3),
         "created_utc": _utc_now().isoformat(timespec="seconds"),
-        "versions": {
-            "p2psim": sim.__version__, "python": platform.python_version(),
-            "numpy": np.__version__, "pandas": pd.__version__, "scipy": scipy.__version__,
-            "mesa": mesa.__version__, "matplotlib": matplotlib.__version__,
-        },
+        "versions": versions(scipy=scipy.__version__),
         "platform": platform.platform(),
         "command": sys.argv,
         "files": files,
@@ -888,9 +867,6 @@ def _write_contents(comp: Comparison, folder: Path) -> None:
     figures = write_figures(comp, folder)
     (folder / "report.md").write_text(render_markdown(comp, figures, toml_text), encoding="utf-8")
     (folder / "report.html").write_text(render_html(comp, figures, toml_text), encoding="utf-8")
-    files = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
-    # Last: a manifest is the mark of a complete folder.
-    (folder / MANIFEST).write_text(_json_text(manifest(comp, files)), encoding="utf-8")
 
 
 def write_comparison(comp: Comparison, out_dir: str | Path | None = None) -> Path:
@@ -910,20 +886,9 @@ def write_comparison(comp: Comparison, out_dir: str | Path | None = None) -> Pat
         OutputError: ``out_dir`` is not a place results may be written.
         OSError: the disk refused; nothing is left behind.
     """
-    folder = default_folder(comp) if out_dir is None else Path(out_dir)
-    folder = check_out_dir(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial",
-                                    dir=folder.parent))
-    try:
-        os.chmod(staging, _umask_mode(0o777))
-        _write_contents(comp, staging)
-        _swap_into_place(staging, folder)
-    except BaseException:  # includes KeyboardInterrupt: never leave a staging folder behind
-        with contextlib.suppress(OSError):
-            shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return folder
+    return write_folder(default_folder(comp) if out_dir is None else out_dir,
+                        lambda folder: _write_contents(comp, folder),
+                        lambda files: manifest(comp, files))
 
 
 __all__ = ["OutputError", "render_html", "render_markdown", "summary_lines", "to_toml",

@@ -23,6 +23,7 @@ import shutil
 import sys
 import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +34,7 @@ import pandas as pd
 
 import sim
 from sim import plots
+from sim.config import Scenario
 from sim.runner import RunResult
 
 DEFAULT_ROOT = Path("runs")
@@ -72,11 +74,29 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def scenario_sha256(result: RunResult) -> str:
-    """Fingerprint of the scenario as run (canonical JSON), to tell runs of equal inputs apart."""
-    canonical = json.dumps(result.scenario.model_dump(mode="json"), sort_keys=True,
+def scenario_fingerprint(scenario: Scenario) -> str:
+    """sha256 of a scenario's canonical JSON, to tell outputs of equal inputs apart."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
                            separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def scenario_sha256(result: RunResult) -> str:
+    """Fingerprint of the scenario as run (canonical JSON), to tell runs of equal inputs apart."""
+    return scenario_fingerprint(result.scenario)
+
+
+def versions(**extra: str) -> dict[str, str]:
+    """Versions of p2psim, Python and the libraries behind a result, plus ``extra`` ones."""
+    return {
+        "p2psim": sim.__version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "mesa": mesa.__version__,
+        "matplotlib": matplotlib.__version__,
+        **extra,
+    }
 
 
 def _utc_now() -> datetime:
@@ -92,16 +112,21 @@ def _umask_mode(mode: int) -> int:
 
 # ----------------------------------------------------------------------------- where
 def default_folder(result: RunResult, root: Path = DEFAULT_ROOT) -> Path:
-    """``runs/<scenario name>-seed<seed>-<UTC time>``, made unique if that already exists.
+    """``runs/<scenario name>-seed<seed>-<UTC time>``, made unique (see :func:`unique_folder`)."""
+    return unique_folder(root, result.scenario.name, f"-seed{result.seed}")
 
-    The name is reduced to letters, digits, ``.``, ``_`` and ``-`` so any scenario name makes a
+
+def unique_folder(root: Path, name: str, tag: str = "", prefix: str = "") -> Path:
+    """``root/<prefix><name><tag>-<UTC time>``, made unique if that already exists.
+
+    ``name`` is reduced to letters, digits, ``.``, ``_`` and ``-`` so any scenario name makes a
     valid folder name.
     """
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", result.scenario.name).strip("._") or "run"
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "run"
     stamp = _utc_now().strftime("%Y%m%dT%H%M%SZ")
-    base = Path(root) / f"{name}-seed{result.seed}-{stamp}"
+    base = Path(root) / f"{prefix}{name}{tag}-{stamp}"
     folder, n = base, 1
-    while folder.exists():  # two runs in the same second: never touch the earlier one
+    while folder.exists():  # two outputs in the same second: never touch the earlier one
         n += 1
         folder = base.with_name(f"{base.name}-{n}")
     return folder
@@ -148,14 +173,7 @@ def manifest(result: RunResult, files: dict[str, str]) -> dict:
         "days": int(result.days),
         "elapsed_seconds": round(float(result.elapsed_seconds), 3),
         "created_utc": _utc_now().isoformat(timespec="seconds"),
-        "versions": {
-            "p2psim": sim.__version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "pandas": pd.__version__,
-            "mesa": mesa.__version__,
-            "matplotlib": matplotlib.__version__,
-        },
+        "versions": versions(),
         "platform": platform.platform(),
         "command": sys.argv,
         "files": files,
@@ -176,12 +194,38 @@ def write_tables(result: RunResult, folder: Path) -> None:
     (folder / "summary.json").write_text(_json_text(result.summary), encoding="utf-8")
 
 
-def _write_contents(result: RunResult, folder: Path) -> None:
-    write_tables(result, folder)
-    plots.plot_run(result, folder)
-    files = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
-    # Last: a manifest is the mark of a complete folder.
-    (folder / MANIFEST).write_text(_json_text(manifest(result, files)), encoding="utf-8")
+def write_folder(out_dir: str | Path, write_contents: Callable[[Path], None],
+                 manifest_for: Callable[[dict[str, str]], dict]) -> Path:
+    """Build a results folder in staging, add its manifest last and swap it in atomically.
+
+    Args:
+        out_dir: the target folder (checked with :func:`check_out_dir`).
+        write_contents: writes every file but the manifest into the folder it is given.
+        manifest_for: the manifest, given file name -> sha256 of every file written.
+
+    Returns:
+        The folder.
+
+    Raises:
+        OutputError: ``out_dir`` is not a place results may be written.
+        OSError: the disk refused (permissions, space); nothing is left behind.
+    """
+    folder = check_out_dir(out_dir)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    # Hidden and next to the target: same filesystem, so the final rename is atomic.
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial",
+                                    dir=folder.parent))
+    try:
+        os.chmod(staging, _umask_mode(0o777))
+        write_contents(staging)
+        files = {p.name: _sha256(p) for p in sorted(staging.iterdir()) if p.is_file()}
+        # Last: a manifest is the mark of a complete folder.
+        (staging / MANIFEST).write_text(_json_text(manifest_for(files)), encoding="utf-8")
+        _swap_into_place(staging, folder)
+    except BaseException:  # includes KeyboardInterrupt: never leave a staging folder behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
 
 
 def _swap_into_place(staging: Path, folder: Path) -> None:
@@ -222,20 +266,12 @@ def write_run(result: RunResult, out_dir: str | Path | None = None) -> Path:
         OutputError: ``out_dir`` is not a place a run may be written (see :func:`check_out_dir`).
         OSError: the disk refused (permissions, space); nothing is left behind.
     """
-    folder = default_folder(result) if out_dir is None else Path(out_dir)
-    folder = check_out_dir(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    # Hidden and next to the target: same filesystem, so the final rename is atomic.
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial",
-                                    dir=folder.parent))
-    try:
-        os.chmod(staging, _umask_mode(0o777))
-        _write_contents(result, staging)
-        _swap_into_place(staging, folder)
-    except BaseException:  # includes KeyboardInterrupt: never leave a staging folder behind
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return folder
+    def write_contents(folder: Path) -> None:
+        write_tables(result, folder)
+        plots.plot_run(result, folder)
+
+    return write_folder(default_folder(result) if out_dir is None else out_dir, write_contents,
+                        lambda files: manifest(result, files))
 
 
 def write_text(path: str | Path, text: str) -> Path:
