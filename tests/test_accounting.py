@@ -106,16 +106,22 @@ def test_money_is_conserved_every_day_on_random_scenarios(p):
     assert model.day == p["days"]
 
 
-def test_money_is_conserved_through_runs_fraud_failures_and_resolution():
-    """A turbulent market: every kind of failure, estates paid out and closed."""
+def turbulent_scenario():
+    """60 days of runs, Ponzi and fraud owners, entry and fast resolution, with a rumour and an
+    abscond (the fraud shock, whatever the draws)."""
     sc = small_scenario(
         platforms={"demand_share": 0.7, "cash_buffer_target": 0.02, "share_ponzi": 0.25,
                    "share_fraud": 0.25, "entry_per_year": 40.0, "funding_window_days": 10},
         investors={"liquidity_need_per_year": 8.0}, borrowers={"pd_mean": 0.15},
         resolution={"payout_interval_days": 5, "max_days": 15}, run={"days": 60, "seed": 2})
     sc.shocks = [ShockConfig(type="rumour", start=10, duration=5, size=1.5),
-                 ShockConfig(type="fraud", start=20)]  # an abscond, whatever the draws
-    model = model_of(sc, 60)  # checked every day
+                 ShockConfig(type="fraud", start=20)]
+    return sc
+
+
+def test_money_is_conserved_through_runs_fraud_failures_and_resolution():
+    """A turbulent market: every kind of failure, estates paid out and closed."""
+    model = model_of(turbulent_scenario(), 60)  # checked every day
     events = Counter(e["event"] for e in model.events)
     causes = Counter(f["cause"] for f in model.failures)
     assert events["resolved"] > 0 and events["entry"] > 0
@@ -126,14 +132,8 @@ def test_money_is_conserved_through_runs_fraud_failures_and_resolution():
 
 def test_money_is_conserved_with_every_policy_on_in_a_turbulent_market():
     """Levies, payouts, reserve fees and cover, ordered capital and wind-downs all reconcile."""
-    sc = small_scenario(
-        platforms={"demand_share": 0.7, "cash_buffer_target": 0.02, "share_ponzi": 0.25,
-                   "share_fraud": 0.25, "entry_per_year": 40.0, "funding_window_days": 10},
-        investors={"liquidity_need_per_year": 8.0}, borrowers={"pd_mean": 0.15},
-        resolution={"payout_interval_days": 5, "max_days": 15}, run={"days": 60, "seed": 2})
-    sc.shocks = [ShockConfig(type="rumour", start=10, duration=5, size=1.5),
-                 ShockConfig(type="fraud", start=20),
-                 ShockConfig(type="credit", start=5, duration=50, size=5.0)]
+    sc = turbulent_scenario()
+    sc.shocks.append(ShockConfig(type="credit", start=5, duration=50, size=5.0))
     enable(sc, PoliciesConfig.model_fields)
     sc.policies.custody.share = 0.5
     model = model_of(sc, 60)  # checked every day
