@@ -237,10 +237,9 @@ def investors_with_loss(model: P2PModel, shortfall: np.ndarray) -> np.ndarray:
     short (see :func:`estate_shortfalls`)."""
     inv = model.investors
     lost = inv.loss > 0
-    short = np.flatnonzero(shortfall > 1e-6)
-    if len(short):
-        at_short = np.isin(inv.pos_platform, short) & (inv.pos_principal > 0)
-        lost |= at_short.reshape(inv.count, inv.slots).any(axis=1)
+    for platform in np.flatnonzero(shortfall > 1e-6):
+        slots = model.holdings.at(platform)
+        lost[slots[inv.pos_principal[slots] > 0] // inv.slots] = True
     return lost
 
 
