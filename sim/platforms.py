@@ -233,13 +233,31 @@ def orderly_exits(model: P2PModel) -> None:
             & ~plats.winding_down[:n] & (plats.equity() < cfg.exit_equity_share * assets)
             & (model.day - plats.entry_day[:n] > cfg.funding_window_days))
     for i in np.flatnonzero(weak):
-        plats.winding_down[i] = True
-        model.exit_reason[int(i)] = "orderly_exit"
-        model.log_event("wind_down", int(i), reason="orderly_exit")
+        stop_new_business(model, int(i), "orderly_exit", "wind_down", reason="orderly_exit")
     done = plats.winding_down[:n] & plats.operating_mask() & (plats.products[:n] <= 1e-6)
     done &= len(model.queue) == 0 or ~np.isin(np.arange(n), model.investors.pos_platform[model.queue])
     for i in np.flatnonzero(done):
         finish_exit(model, int(i))
+
+
+def stop_new_business(model: P2PModel, i: int, exit_cause: str, event: str,
+                      **details) -> None:
+    """Platform ``i`` takes no new money and lets its products run off; logs ``event``.
+
+    Once every claim is paid it leaves (see :func:`orderly_exits`) with ``exit_cause``.
+    """
+    model.platforms.winding_down[i] = True
+    model.exit_reason[i] = exit_cause
+    model.log_event(event, i, **details)
+
+
+def close_by_order(model: P2PModel, i: int, cause: str) -> None:
+    """A regulator's closure date: leave at once if nothing is owed, else go into resolution."""
+    plats = model.platforms
+    if plats.products[i] <= 1e-6 and plats.backlog[i] <= 1e-6:
+        finish_exit(model, i)
+    else:
+        start_resolution(model, i, Status.CLOSED, cause)
 
 
 def finish_exit(model: P2PModel, i: int) -> None:

@@ -196,17 +196,12 @@ class EntryThreshold:
             model.ledger.book("capital_in", honest, top_up)
             self.noncompliant = below[plats.owner[below] != Owner.HONEST]
             for i in self.noncompliant:
-                plats.winding_down[i] = True
-                model.exit_reason[int(i)] = "regulatory_closure"
-                model.log_event("deadline_notice", int(i), cause="regulatory_closure",
-                                deadline_day=self.cfg.grace_days)
+                platform_rules.stop_new_business(model, int(i), "regulatory_closure",
+                                                 "deadline_notice", cause="regulatory_closure",
+                                                 deadline_day=self.cfg.grace_days)
         if model.day == self.cfg.grace_days and self.noncompliant is not None:
             for i in self.noncompliant[plats.operating_mask()[self.noncompliant]]:
-                if plats.products[i] <= 1e-6 and plats.backlog[i] <= 1e-6:
-                    platform_rules.finish_exit(model, int(i))
-                else:
-                    platform_rules.start_resolution(model, int(i), Status.CLOSED,
-                                                    "regulatory_closure")
+                platform_rules.close_by_order(model, int(i), "regulatory_closure")
 
 
 class Disclosure:
@@ -471,9 +466,8 @@ class EarlyWarning:
                             gap=gap, paid=paid)
         elif self.stage[i] == 2:
             record["action"] = "freeze"
-            plats.winding_down[i] = True
-            model.exit_reason[i] = "supervisory_winddown"
-            model.log_event("inflow_freeze", i, index=index, findings=",".join(findings))
+            platform_rules.stop_new_business(model, i, "supervisory_winddown", "inflow_freeze",
+                                             index=index, findings=",".join(findings))
         else:
             record["action"] = "wind_down"
             platform_rules.start_resolution(model, i, Status.CLOSED, "supervisory_winddown",

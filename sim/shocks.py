@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import ScenarioError
-from sim.state import Status
 
 if TYPE_CHECKING:
     from sim.config import ShockConfig
@@ -115,16 +114,12 @@ def _deadline(model: P2PModel, number: int, shock: ShockConfig, first: bool, las
         noncompliant = np.flatnonzero(plats.operating_mask() & (plats.capital[:n] < shock.size))
         model.noncompliant[number] = noncompliant
         for i in noncompliant:
-            plats.winding_down[i] = True
-            model.exit_reason[int(i)] = "regulatory_closure"
-            model.log_event("deadline_notice", int(i), cause="regulatory_closure",
-                            deadline_day=shock.start + shock.duration - 1)
+            platforms.stop_new_business(model, int(i), "regulatory_closure", "deadline_notice",
+                                        cause="regulatory_closure",
+                                        deadline_day=shock.start + shock.duration - 1)
     named = model.noncompliant.get(number, np.empty(0, dtype=np.int64))
     still = named[plats.operating_mask()[named]] if len(named) else named
     model.news_shock[still] += REGULATORY_WARNING_NEWS
     if last:
         for i in still:
-            if plats.products[i] <= 1e-6 and plats.backlog[i] <= 1e-6:
-                platforms.finish_exit(model, int(i))
-            else:
-                platforms.start_resolution(model, int(i), Status.CLOSED, "regulatory_closure")
+            platforms.close_by_order(model, int(i), "regulatory_closure")
