@@ -332,7 +332,7 @@ def physical_floor(model: P2PModel, words_per_step: float, repeats: int) -> Floo
 
 def time_baseline(channels: str = "default") -> tuple[float, float]:
     """Load and run the baseline scenario end to end; (seconds, simulated days)."""
-    from sim.runner import run_scenario  # lazy: pulls in tqdm and pandas output tables
+    from sim.experiments.runner import run_scenario  # lazy: pulls in tqdm and pandas output tables
 
     gc.collect()
     start = time.perf_counter()

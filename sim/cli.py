@@ -135,8 +135,8 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, write its folder, print the summary table and the folder path."""
     # Imported here so validate/schema and bad-input errors do not pay for matplotlib.
-    from sim import results
-    from sim.runner import run_scenario
+    from sim.experiments.runner import run_scenario
+    from sim.outputs import results
 
     scenario = load_scenario(args.scenario, _overrides(args))
     try:
@@ -163,7 +163,8 @@ def comparison_table(comp, outcomes=None) -> str:
 
     ``*`` marks a difference whose confidence interval excludes zero.
     """
-    from sim import compare, report
+    from sim.experiments import compare
+    from sim.outputs import report
 
     outcomes = outcomes or [o for o in compare.HEADLINE if o in set(comp.table["outcome"])]
     table = comp.rows()
@@ -193,7 +194,8 @@ def comparison_table(comp, outcomes=None) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run every policy set with common random numbers, write the report folder, print a table."""
-    from sim import compare, report, results
+    from sim.experiments import compare
+    from sim.outputs import report, results
 
     if args.replications < 1:
         raise UsageError(f"--replications {args.replications}: must be at least 1")
@@ -244,7 +246,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
     """Print the scenario JSON Schema, or write it to ``--out``."""
     text = json_schema()
     if args.out:
-        from sim import results
+        from sim.outputs import results
 
         try:
             print(f"wrote {results.write_text(args.out, text)}")

@@ -13,7 +13,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.state import Owner, Status
+from sim.market.state import Owner, Status
 
 if TYPE_CHECKING:
     from sim.model import P2PModel

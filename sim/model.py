@@ -16,13 +16,14 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import market, metrics, platforms, rules, shocks
-from sim.accounting import Ledger
-from sim.agents import Borrower, Investor, Platform
-from sim.channels import Channels
+from sim import metrics
 from sim.config import Scenario
-from sim.policies import Policies
-from sim.state import (
+from sim.market import flows as market
+from sim.market import lifecycle as platforms
+from sim.market import rules
+from sim.market.agents import Borrower, Investor, Platform
+from sim.market.ledger import Ledger
+from sim.market.state import (
     NEVER,
     NO_PLATFORM,
     BorrowerArrays,
@@ -34,6 +35,9 @@ from sim.state import (
     Status,
     sum_by,
 )
+from sim.mechanisms import shocks
+from sim.mechanisms.channels import Channels
+from sim.mechanisms.policies import Policies
 
 AGENT_VIEW_LIMIT = 10_000  # above this, investor/borrower agents are made on demand only
 MIN_TICKET = 100.0  # yuan: the smallest position platforms accepted

@@ -42,7 +42,7 @@ def tiny():
 @pytest.fixture(scope="session")
 def tiny_result():
     """One finished tiny run (with a market-wide rumour, so plots draw a shock), shared."""
-    from sim.runner import run_scenario
+    from sim.experiments.runner import run_scenario
 
     sc = tiny_scenario(run={"days": 25})
     sc.name = "tiny"

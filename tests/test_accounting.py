@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim import P2PModel
-from sim.accounting import AccountingError
 from sim.config import PoliciesConfig, ShockConfig
+from sim.market.ledger import AccountingError
 from tests.helpers import calm_scenario, live_real_loans, model_of, set_cash, small_scenario
 
 share = st.floats(0.0, 1.0)

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
-from sim.channels import CHANNELS
 from sim.config import CustomPlatform, Scenario, ShockConfig
+from sim.market.state import Status
+from sim.mechanisms.channels import CHANNELS
 from sim.model import P2PModel
-from sim.state import Status
 
 SHOCKED = "A"
 OTHERS = "BCDEFG"

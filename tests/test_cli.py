@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import cli, plots
+from sim import cli
 from sim.config import json_schema
+from sim.outputs import plots
 from tests.conftest import BASELINE, ROOT, TINY_SETS
 
 EXPECTED = {"cascade.csv", "timeseries.parquet", "timeseries.csv", "platforms.parquet", "platforms.csv",
@@ -54,12 +55,12 @@ def test_run_defaults_to_a_new_folder_under_runs(tmp_path, monkeypatch, capsys):
 
 
 def test_bad_out_is_refused_before_running(tmp_path, monkeypatch, capsys):
-    import sim.runner
+    import sim.experiments.runner
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("ran a scenario whose results could not be written")
 
-    monkeypatch.setattr(sim.runner, "run_scenario", must_not_run)
+    monkeypatch.setattr(sim.experiments.runner, "run_scenario", must_not_run)
     (tmp_path / "notes.txt").write_text("keep me")
     assert cli.main(["run", str(BASELINE), "--out", str(tmp_path)]) == 2
     assert "not a p2psim run folder" in capsys.readouterr().err
@@ -67,12 +68,12 @@ def test_bad_out_is_refused_before_running(tmp_path, monkeypatch, capsys):
 
 
 def test_ctrl_c_exits_130_without_a_folder(tmp_path, monkeypatch, capsys):
-    import sim.runner
+    import sim.experiments.runner
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sim.runner, "run_scenario", interrupted)
+    monkeypatch.setattr(sim.experiments.runner, "run_scenario", interrupted)
     assert cli.main(["run", str(BASELINE), "--out", str(tmp_path / "run")]) == 130
     assert "interrupted" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()

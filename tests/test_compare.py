@@ -11,9 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import cli, compare, report
+from sim import cli
 from sim.config import PoliciesConfig, ScenarioError, load_scenario, validate_scenario
-from sim.runner import run_scenario
+from sim.experiments import compare
+from sim.experiments.runner import run_scenario
+from sim.outputs import report
 
 # A tiny market with a rumour, so runs differ between policies and the report has shocks.
 TINY_TOML = """

@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim import P2PModel
 from sim.config import ShockConfig
-from sim.runner import run_scenario
+from sim.experiments.runner import run_scenario
 from tests.helpers import small_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

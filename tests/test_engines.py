@@ -120,7 +120,7 @@ def test_array_and_object_engines_give_identical_agent_arrays(pairs, name):
 
 def test_the_engines_really_differ_in_how_they_decide(monkeypatch):
     """The object engine calls the agents' methods; the array engine never does."""
-    from sim.agents import Investor
+    from sim.market.agents import Investor
 
     calls = Counter()
     original = Investor.ticket

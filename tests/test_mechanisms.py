@@ -12,9 +12,11 @@ import json
 import numpy as np
 import pytest
 
-from sim import market, platforms, rules
 from sim.config import CustomPlatform
-from sim.state import NO_PLATFORM, Owner, Status
+from sim.market import flows as market
+from sim.market import lifecycle as platforms
+from sim.market import rules
+from sim.market.state import NO_PLATFORM, Owner, Status
 from tests.helpers import (
     calm_scenario,
     held_slots,

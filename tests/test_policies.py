@@ -12,7 +12,7 @@ import pytest
 
 from sim import P2PModel, load_scenario
 from sim.config import ShockConfig
-from sim.state import Owner
+from sim.market.state import Owner
 from tests.conftest import tiny_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.state import (
+from sim.market.state import (
     NEVER,
     POSITION_RECORD,
     Holdings,

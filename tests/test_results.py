@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import plots, results
+from sim.outputs import plots, results
 
 TABLES = ("timeseries", "platforms", "platform_daily", "events")
 EXPECTED = {"cascade.csv", "timeseries.parquet", "timeseries.csv", "platforms.parquet", "platforms.csv",

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import rules
+from sim.market import rules
 
 unit = st.floats(0.0, 1.0)
 

@@ -17,8 +17,8 @@ import pytest
 
 from sim import P2PModel
 from sim.config import CustomPlatform, ScenarioError, ShockConfig, validate_scenario
-from sim.shocks import REGULATORY_WARNING_NEWS
-from sim.state import Status
+from sim.market.state import Status
+from sim.mechanisms.shocks import REGULATORY_WARNING_NEWS
 from tests.helpers import calm_scenario, index_of, with_custom
 
 SEED = 7

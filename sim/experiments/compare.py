@@ -300,7 +300,9 @@ def run_task(task: dict) -> dict:
         ``set``, ``replication``, ``seed``, ``summary`` (numbers with ``None`` as NaN),
         ``series`` (name -> float array over days) and ``elapsed_seconds``.
     """
-    from sim.runner import run_scenario  # lazy: the parent only needs it with --workers 1
+    from sim.experiments.runner import (
+        run_scenario,  # lazy: the parent only needs it with --workers 1
+    )
 
     scenario = validate_scenario(task["scenario"], source=f"set '{task['set']}'")
     result = run_scenario(scenario, progress=False)

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import platforms as platform_rules
-from sim import rules
-from sim.state import NEVER, Owner, Status, sum_by
+from sim.market import lifecycle as platform_rules
+from sim.market import rules
+from sim.market.state import NEVER, Owner, Status, sum_by
 
 if TYPE_CHECKING:
     from sim.config import ProtectionFundConfig

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import market, rules
-from sim.state import RESOLUTION_STATUSES, Owner, Status, sum_by
+from sim.market import flows as market
+from sim.market import rules
+from sim.market.state import RESOLUTION_STATUSES, Owner, Status, sum_by
 
 if TYPE_CHECKING:
     from sim.config import CustomPlatform
@@ -42,7 +43,7 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
     Every candidate's attributes are drawn before an entry threshold turns some away, so the
     admitted entrants are the same platforms, with the same draws, as without the threshold.
     """
-    from sim.agents import Platform
+    from sim.market.agents import Platform
 
     cfg = model.config.platforms
     plats = model.platforms

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.state import sum_by
+from sim.market.state import sum_by
 
 if TYPE_CHECKING:
     from sim.model import P2PModel

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim import rules
-from sim.state import NEVER, NO_PLATFORM, Owner, small_keys, sum_by
+from sim.market import rules
+from sim.market.state import NEVER, NO_PLATFORM, Owner, small_keys, sum_by
 
 if TYPE_CHECKING:
     from sim.model import P2PModel

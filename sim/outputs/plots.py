@@ -22,7 +22,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 if TYPE_CHECKING:
-    from sim.runner import RunResult
+    from sim.experiments.runner import RunResult
 
 # Status colours: healthy green, distress amber, the bad exits red/purple, quiet exits grey.
 STATUS_COLOURS = {

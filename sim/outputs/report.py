@@ -27,10 +27,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import sim
-from sim import compare
-from sim.compare import BASELINE, HEADLINE, Comparison, outcome_info, significant
-from sim.plots import money_scale
-from sim.results import (
+from sim.experiments import compare
+from sim.experiments.compare import BASELINE, HEADLINE, Comparison, outcome_info, significant
+from sim.outputs.plots import money_scale
+from sim.outputs.results import (
     DEFAULT_ROOT,
     OutputError,
     _utc_now,

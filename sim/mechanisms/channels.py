@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import numpy as np
 
-from sim.state import NO_PLATFORM
+from sim.market.state import NO_PLATFORM
 
 if TYPE_CHECKING:
     from sim.model import P2PModel

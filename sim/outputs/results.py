@@ -33,9 +33,9 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim import plots
 from sim.config import Scenario
-from sim.runner import RunResult
+from sim.experiments.runner import RunResult
+from sim.outputs import plots
 
 DEFAULT_ROOT = Path("runs")
 MANIFEST = "manifest.json"

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim import rules
-from sim.state import NEVER, NO_PLATFORM, Owner, Status
+from sim.market import rules
+from sim.market.state import NEVER, NO_PLATFORM, Owner, Status
 
 if TYPE_CHECKING:
     from sim.model import P2PModel, StepContext

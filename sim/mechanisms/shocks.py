@@ -85,7 +85,7 @@ def apply_shocks(model: P2PModel) -> None:
         elif shock.type == "fraud" and first:
             target = platform_index(model, shock.platform)
             model.shock_targets[number] = target
-            from sim import platforms
+            from sim.market import lifecycle as platforms
 
             if model.platforms.operating_mask()[target]:  # a failed platform cannot abscond again
                 platforms.force_abscond(model, target, cause="absconding")
@@ -106,7 +106,7 @@ def _deadline(model: P2PModel, number: int, shock: ShockConfig, first: bool, las
 
     Being named non-compliant is public news (a regulatory warning) while the deadline runs.
     """
-    from sim import platforms
+    from sim.market import lifecycle as platforms
 
     plats = model.platforms
     n = plats.n
