@@ -13,14 +13,18 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim.market.state import Owner, Status
+from sim.vocabulary import (
+    DISORDERLY_CAUSES,
+    STRESS_SOURCES,
+    Carrier,
+    EventKind,
+    FailureCause,
+    Owner,
+    Status,
+)
 
 if TYPE_CHECKING:
     from sim.model import P2PModel
-
-FAILURE_CAUSES = ("run", "insolvency", "absconding", "regulatory_closure",
-                  "supervisory_winddown", "orderly_exit")
-DISORDERLY_CAUSES = ("run", "insolvency", "absconding")  # failures no one managed
 
 
 def _status_count(status: Status):
@@ -50,9 +54,9 @@ def _daily_reporters() -> dict:
         "loan_defaults": _flow("defaults"),
         "fire_sold": _flow("fire_sold"),
         "fire_sale_loss": _flow("fire_sale_loss"),
-        "transfer_discount": lambda m: m.discount_today,
+        "transfer_discount": lambda m: m.transfer_market.discount,
         "mean_promised_rate": _mean_open_rate,
-        "outside_rate": lambda m: m.outside_rate,
+        "outside_rate": lambda m: m.conditions.outside_rate,
         "investor_losses": lambda m: float(m.ledger.total("claims_written_off")),
         # Written off plus what open estates are expected to fall short by (see summarize).
         "investor_losses_expected": lambda m: float(m.ledger.total("claims_written_off")
@@ -120,7 +124,7 @@ def platform_table(model: P2PModel) -> pd.DataFrame:
     n = p.n
     causes = {f["platform"]: f["cause"] for f in model.failures}
     for e in model.events:
-        if e["event"] == "exit":
+        if e["event"] == EventKind.EXIT:
             causes[e["platform"]] = e["cause"]
     return pd.DataFrame({
         "platform": np.arange(n),
@@ -153,10 +157,6 @@ def events_table(model: P2PModel) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*fixed, "details"])
 
 
-CASCADE_CHANNELS = ("shock", "information", "herding", "shared_investors", "common_borrowers",
-                    "fire_sales", "shared_guarantors")
-
-
 def cascade_table(model: P2PModel) -> pd.DataFrame:
     """One row per failure, in order: what failed, why, and which channel carried the stress.
 
@@ -175,11 +175,11 @@ def cascade_table(model: P2PModel) -> pd.DataFrame:
                "parent": -1 if parent is None else parent,
                "parent_name": "" if parent is None else names[parent],
                "promised_rate": f["rate"]}
-        for channel in CASCADE_CHANNELS:
+        for channel in STRESS_SOURCES:
             row[f"stress_{channel}"] = f["contributions"].get(channel, 0.0)
         rows.append(row)
     columns = ["order", "day", "platform", "name", "cause", "channel", "parent", "parent_name",
-               "promised_rate", *[f"stress_{c}" for c in CASCADE_CHANNELS]]
+               "promised_rate", *[f"stress_{c}" for c in STRESS_SOURCES]]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -190,16 +190,17 @@ def contagion_outcomes(model: P2PModel, ts: pd.DataFrame) -> dict:
     * time to peak outflow = days from the first shock to the largest daily payout after it.
     """
     failures = model.failures
-    by_channel = {c: 0 for c in (*CASCADE_CHANNELS, "own", "none")}
+    by_channel = {str(c): 0 for c in Carrier}
     for f in failures:
         by_channel[f["channel"]] = by_channel.get(f["channel"], 0) + 1
-    direct = by_channel["shock"]
+    direct = by_channel[Carrier.SHOCK]
     starts = [s.start for s in model.config.shocks]
     peak_after = None
     if starts and len(ts) > min(starts):
         after = ts[ts["day"] >= min(starts)]
         peak_after = int(after.loc[after["payouts"].idxmax(), "day"]) - min(starts)
-    contagious = sum(n for c, n in by_channel.items() if c not in ("shock", "own", "none"))
+    contagious = sum(n for c, n in by_channel.items()
+                     if c not in (Carrier.SHOCK, Carrier.OWN, Carrier.NONE))
     return {
         "contagion_multiplier": len(failures) / direct if direct else None,
         "failures_direct": direct,
@@ -222,11 +223,7 @@ def estate_shortfalls(model: P2PModel) -> np.ndarray:
     open_estates = plats.in_resolution[:n]
     if not open_estates.any():
         return np.zeros(n)
-    due = np.zeros(n)
-    fund = model.policies.protection_fund
-    if fund is not None:
-        for payout in fund.pending:
-            due[payout.platform] += float(payout.covered.sum())
+    due = model.policies.cover_due(n)
     shortfall = (plats.products[:n] - plats.cash[:n]
                  - model.config.resolution.collection_rate * plats.loans[:n] - due)
     return np.where(open_estates, np.maximum(shortfall, 0.0), 0.0)
@@ -249,11 +246,11 @@ def summarize(model: P2PModel) -> dict:
     led = model.ledger
     inv = model.investors
     failures = model.failures
-    by_cause = {c: 0 for c in FAILURE_CAUSES}
+    by_cause = {str(c): 0 for c in FailureCause}
     for f in failures:
         by_cause[f["cause"]] = by_cause.get(f["cause"], 0) + 1
     for e in model.events:
-        if e["event"] == "exit":
+        if e["event"] == EventKind.EXIT:
             by_cause[e["cause"]] = by_cause.get(e["cause"], 0) + 1
     invested = led.total("deposits") + led.total("interest_capitalised")
     written_off = led.total("claims_written_off")
@@ -261,7 +258,7 @@ def summarize(model: P2PModel) -> dict:
     pending = float(shortfall.sum())
     lost = investors_with_loss(model, shortfall)
     losses = written_off + pending
-    covered = led.protection_payouts + led.total("claims_guaranteed")
+    covered = model.policies.cover_paid() + led.total("claims_guaranteed")
     first = min((f["day"] for f in failures), default=None)
     lent = led.total("loans_made")
     interest = led.total("interest_received")
@@ -284,8 +281,6 @@ def summarize(model: P2PModel) -> dict:
         "investor_loss_share": losses / invested if invested > 0 else 0.0,
         "investors_with_loss": int(lost.sum()),
         "investors_with_loss_share": float(lost.mean()) if inv.count else 0.0,
-        "protection_levies": led.total("levies"),
-        "protection_payouts": led.protection_payouts,
         "guarantee_payouts": led.total("claims_guaranteed"),
         **model.policies.outcomes(),
         "credit_supplied": lent,

@@ -201,8 +201,8 @@ INJECTIONS = {
     "money parked in an empty slot": (lambda m: m.investors.pos_principal.__setitem__(
         np.flatnonzero(m.investors.pos_platform < 0)[0], 5.0), "empty positions"),
     "unbooked loss": (lambda m: m.investors.loss.__setitem__(0, 10.0), "investor losses"),
-    "stolen cash returned": (lambda m: setattr(m.ledger, "stolen", m.ledger.stolen + 1e4),
-                             "system cash|stolen"),
+    "stolen cash returned": (lambda m: m.ledger.balances.__setitem__(
+        "owners", m.ledger.stolen + 1e4), "account owners"),
     "negative cash, booked": (lambda m: set_cash(m, 0, -500.0), "negative cash"),
 }
 

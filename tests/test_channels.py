@@ -33,9 +33,9 @@ import numpy as np
 import pytest
 
 from sim.config import CustomPlatform, Scenario, ShockConfig
-from sim.market.state import Status
 from sim.mechanisms.channels import CHANNELS
 from sim.model import P2PModel
+from sim.vocabulary import Status
 
 SHOCKED = "A"
 OTHERS = "BCDEFG"

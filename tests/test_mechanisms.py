@@ -16,7 +16,8 @@ from sim.config import CustomPlatform
 from sim.market import flows as market
 from sim.market import lifecycle as platforms
 from sim.market import rules
-from sim.market.state import NO_PLATFORM, Owner, Status
+from sim.market.state import NO_PLATFORM
+from sim.vocabulary import Owner, Status
 from tests.helpers import (
     calm_scenario,
     held_slots,
@@ -105,7 +106,7 @@ class TestFirstComeFirstServed:
         market.pay_requests(model)
         sold = loans_before - model.platforms.loans[p]
         assert sold > 0
-        proceeds = sold * (1 - model.discount_today)
+        proceeds = sold * (1 - model.transfer_market.discount)
         paid = due - inv.pos_principal[queue][inv.pos_platform[queue] == p].sum()
         assert paid == pytest.approx(min(due, proceeds))
         model.ledger.check(model)
@@ -115,7 +116,7 @@ class TestFirstComeFirstServed:
 def test_fire_sale_sells_at_most_the_daily_limit_at_the_discount_and_books_the_loss():
     model = model_of(calm_scenario())
     model.config.market.daily_sale_limit = 0.05
-    model.discount_today = 0.2
+    model.transfer_market.discount = 0.2
     plats = model.platforms
     loans, cash = plats.loans[: plats.n].copy(), plats.cash[: plats.n].copy()
     rows0 = live_real_loans(model, 0)
@@ -141,23 +142,23 @@ def test_fire_sale_sells_at_most_the_daily_limit_at_the_discount_and_books_the_l
 def test_transfer_discount_rises_with_yesterdays_sales_up_to_the_ceiling():
     model = model_of(calm_scenario())
     m = model.config.market
-    model.live_loans_yesterday = 1e6
-    model.fire_sold_yesterday = 0.0
+    model.transfer_market.live_loans_yesterday = 1e6
+    model.transfer_market.sold_yesterday = 0.0
     assert market.transfer_discount(model) == pytest.approx(m.transfer_discount)
-    model.fire_sold_yesterday = 1e4  # 1% of the live book
+    model.transfer_market.sold_yesterday = 1e4  # 1% of the live book
     assert market.transfer_discount(model) == pytest.approx(m.transfer_discount
                                                             + m.fire_sale_impact * 0.01)
-    model.fire_sold_yesterday = 2e4
+    model.transfer_market.sold_yesterday = 2e4
     assert market.transfer_discount(model) > m.transfer_discount + m.fire_sale_impact * 0.01
-    model.fire_sold_yesterday = 1e6
+    model.transfer_market.sold_yesterday = 1e6
     assert market.transfer_discount(model) == pytest.approx(m.max_discount)
-    model.fire_sale_impact_on = False  # the channel switched off: calm discount whatever is sold
+    model.conditions.fire_sale_impact = False  # the channel switched off: calm discount whatever is sold
     assert market.transfer_discount(model) == pytest.approx(m.transfer_discount)
 
 
 def test_the_days_discount_is_set_from_the_previous_days_sales():
     model = model_of(calm_scenario(), 2)
-    model.fire_sold_yesterday = 0.02 * model.live_loans_yesterday
+    model.transfer_market.sold_yesterday = 0.02 * model.transfer_market.live_loans_yesterday
     model.step()
     expected = model.config.market.transfer_discount + model.config.market.fire_sale_impact * 0.02
     assert model.timeseries()["transfer_discount"].iloc[-1] == pytest.approx(expected)

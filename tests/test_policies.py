@@ -12,7 +12,7 @@ import pytest
 
 from sim import P2PModel, load_scenario
 from sim.config import ShockConfig
-from sim.market.state import Owner
+from sim.vocabulary import Owner
 from tests.conftest import tiny_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
@@ -58,7 +58,7 @@ def test_fund_without_backstop_runs_dry_in_a_large_wave_and_investors_notice():
     first = events.query("event == 'protection_payout'").iloc[0]
     assert 0 < json.loads(first["details"])["share_paid"] < 1, "owed more than the fund held"
     assert (events["event"] == "fund_depleted").sum() == 1
-    assert model.coverage[: model.platforms.n].max() < 0.9, "cover investors count on fell"
+    assert model.conditions.coverage[: model.platforms.n].max() < 0.9, "cover investors count on fell"
 
 
 def test_backstop_pays_everything_owed_and_keeps_credibility():
@@ -68,7 +68,7 @@ def test_backstop_pays_everything_owed_and_keeps_credibility():
     s = model.summary()
     assert s["protection_fund_dry_day"] is None
     assert s["protection_credibility_end"] == 1.0
-    assert model.ledger.protection_inflows > 0, "the government topped the fund up"
+    assert model.ledger.total("fund_inflows") > 0, "the government topped the fund up"
     paid = model.events_table().query("event == 'protection_payout'")
     assert len(paid) == 4 and (paid["day"] == 15).all()
 
@@ -81,10 +81,10 @@ def test_cover_is_capped_per_position_and_paid_after_the_delay():
     victims = np.isin(inv.pos_platform, [0, 1, 2, 3])
     claims = inv.pos_principal[victims].copy()
     model.run(2)
-    assert model.ledger.protection_payouts == 0.0, "nothing before the delay"
+    assert model.policies.get("protection_fund").paid_out == 0.0, "nothing before the delay"
     model.run(1)
     expected = np.minimum(0.5 * claims, 50.0).sum()
-    assert model.ledger.protection_payouts == pytest.approx(expected, rel=1e-9)
+    assert model.policies.get("protection_fund").paid_out == pytest.approx(expected, rel=1e-9)
 
 
 def huijin_failure_day(sets: list[str]) -> int | None:
@@ -180,7 +180,7 @@ def test_maturity_limit_removes_demand_products_and_short_terms():
     held = inv.pos_platform >= 0
     assert not inv.pos_demand[held].any()
     assert (inv.pos_maturity[held] < 2**31 - 1).all(), "every position has a maturity"
-    assert set(limited.product_terms) == {90, 180}
+    assert set(limited.conditions.product_terms) == {90, 180}
 
 
 def _credit_downturn(seed: int, *sets: str):
@@ -217,10 +217,10 @@ def test_an_exhausted_reserve_covers_no_more_than_it_holds():
 def test_an_advertised_reserve_is_cover_investors_count_on():
     model = _credit_downturn(1, "policies.risk_reserve.enabled=true", "run.days=30")
     n = model.platforms.n
-    expected = np.minimum(model.ledger.reserve_cash[:n]
+    expected = np.minimum(model.ledger.balance("risk_reserve")[:n]
                           / np.maximum(model.platforms.products[:n], 1.0), 1.0)
     model.policies.start_of_day()
-    assert np.allclose(model.coverage[:n], expected) and expected.max() > 0
+    assert np.allclose(model.conditions.coverage[:n], expected) and expected.max() > 0
 
 
 def _fraud_market(seed: int, *sets: str):
@@ -257,7 +257,7 @@ def test_early_warning_winds_platforms_down_before_they_fail(seed):
 def test_inspection_capacity_limits_inspections():
     model = _fraud_market(1, *EARLY_WARNING[:1], "policies.early_warning.inspections_per_review=2",
                           "policies.early_warning.review_days=50", "run.days=200")
-    per_review = Counter(r["day"] for r in model.policies.early_warning.inspections)
+    per_review = Counter(r["day"] for r in model.policies.get("early_warning").inspections)
     assert per_review and max(per_review.values()) <= 2
     assert set(per_review) <= {50, 100, 150, 200}
 

@@ -6,14 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.market.state import (
-    NEVER,
-    POSITION_RECORD,
-    Holdings,
-    InvestorArrays,
-    PositionIndex,
-    sorted_unique,
-)
+from sim.market.arraytools import sorted_unique
+from sim.market.indexes import Holdings, PositionIndex
+from sim.market.state import NEVER, POSITION_RECORD, InvestorArrays
 
 
 @settings(max_examples=60, deadline=None)
@@ -99,7 +94,7 @@ def test_sorted_unique_equals_numpy_unique():
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 2**31), st.integers(1, 300), st.floats(1e-3, 1e9))
 def test_bucketed_searchsorted_equals_searchsorted(seed, platforms, scale):
-    from sim.model import bucketed_searchsorted
+    from sim.market.engine import bucketed_searchsorted
 
     rng = np.random.default_rng(seed)
     weight = rng.random(platforms) * scale * (rng.random(platforms) < 0.8)

@@ -17,8 +17,8 @@ import pytest
 
 from sim import P2PModel
 from sim.config import CustomPlatform, ScenarioError, ShockConfig, validate_scenario
-from sim.market.state import Status
 from sim.mechanisms.shocks import REGULATORY_WARNING_NEWS
+from sim.vocabulary import Status
 from tests.helpers import calm_scenario, index_of, with_custom
 
 SEED = 7
@@ -81,11 +81,11 @@ class Trace:
 def snapshot(model: P2PModel) -> dict:
     plats, n = model.platforms, model.platforms.n
     return {
-        "news_shock": model.news_shock[: plats.capacity].copy(),
-        "outage": model.outage[:n].copy(),
-        "sector_multiplier": model.sector_multiplier.copy(),
-        "liquidity_multiplier": model.liquidity_multiplier,
-        "outside_rate": model.outside_rate,
+        "news_shock": model.conditions.news[: plats.capacity].copy(),
+        "outage": model.conditions.outage[:n].copy(),
+        "sector_multiplier": model.conditions.sector_multiplier.copy(),
+        "liquidity_multiplier": model.conditions.liquidity_multiplier,
+        "outside_rate": model.conditions.outside_rate,
         "status": plats.status[:n].copy(),
         "winding_down": plats.winding_down[:n].copy(),
         "backlog": plats.backlog[:n].copy(),
@@ -104,24 +104,24 @@ def traced(sc, days: int = DAYS) -> Trace:
     """Run ``sc`` with invariants checked, recording hooks, redemptions and defaults per day."""
     model = P2PModel(sc, check_invariants=True)
     trace = Trace(model)
-    investor_phase, borrower_phase = model._investor_phase, model._borrower_phase
+    redeemers, borrowers = model.engine.redeemers, model.engine.borrowers
 
-    def record_investors(ctx):
-        decisions = investor_phase(ctx)
+    def record_investors(ctx, cand, u):
+        redeem = redeemers(ctx, cand, u)
         inv = model.investors
-        where = inv.pos_platform[decisions.redeem]
-        for p, amount in zip(where, inv.pos_principal[decisions.redeem], strict=True):
+        where = inv.pos_platform[redeem]
+        for p, amount in zip(where, inv.pos_principal[redeem], strict=True):
             trace.redeemed[(model.day, int(p))] += float(amount)
-        return decisions
+        return redeem
 
-    def record_borrowers(ctx):
-        defaulted, applicants = borrower_phase(ctx)
+    def record_borrowers(ctx, u_default, u_apply):
+        defaulted, applicants = borrowers(ctx, u_default, u_apply)
         for s in model.borrowers.sector[defaulted]:  # before defaulters are redrawn
             trace.defaults[(model.day, int(s))] += 1
         return defaulted, applicants
 
-    model._investor_phase = record_investors
-    model._borrower_phase = record_borrowers
+    model.engine.redeemers = record_investors
+    model.engine.borrowers = record_borrowers
     trace.days[0] = snapshot(model)
     for _ in range(days):
         model.step()
@@ -260,11 +260,11 @@ def test_one_day_shock_starts_and_ends_on_the_same_day():
     shock = ShockConfig(type="rumour", start=3, duration=1, size=1.0)
     model = P2PModel(scenario(shock), check_invariants=True)
     model.run(2)
-    assert not model.news_shock.any()
+    assert not model.conditions.news.any()
     model.step()
-    assert (model.news_shock == 1.0).all()
+    assert (model.conditions.news == 1.0).all()
     model.step()
-    assert not model.news_shock.any()
+    assert not model.conditions.news.any()
     events = model.events_table()
     shock_rows = events[events["event"].str.startswith("shock_")]
     assert list(zip(shock_rows["event"], shock_rows["day"], strict=True)) == [

@@ -1,10 +1,11 @@
-"""Mesa agents: platforms, investors and borrowers.
+"""Mesa agents: platforms, investors and borrowers, and the object engine that steps them.
 
-Each agent is a view onto one row of the population arrays in :mod:`sim.state`; reading an
-attribute reads the array, so agents and the fast array rules always agree. The investor and
+Each agent is a view onto one row of the population arrays in :mod:`sim.market.state`; reading
+an attribute reads the array, so agents and the fast array rules always agree. The investor and
 borrower methods are the one-object-per-agent form of the behaviour rules (the executable
-specification): the model runs them, agent by agent, when ``run.engine = "object"``, and the
-tests check that they decide exactly what the array form decides.
+specification): :class:`ObjectEngine` runs them, agent by agent, when ``run.engine = "object"``,
+and the tests check that they decide exactly what the array forms of :mod:`sim.market.engine`
+decide.
 """
 
 from __future__ import annotations
@@ -15,10 +16,13 @@ import mesa
 import numpy as np
 
 from sim.market import rules
-from sim.market.state import NEVER, NO_PLATFORM, Owner, Status
+from sim.market.engine import Candidates
+from sim.market.state import NO_PLATFORM
+from sim.vocabulary import Owner, Status
 
 if TYPE_CHECKING:
-    from sim.model import P2PModel, StepContext
+    from sim.market.rules import StepContext
+    from sim.model import P2PModel
 
 
 class Platform(mesa.Agent):
@@ -203,4 +207,62 @@ class Borrower(mesa.Agent):
         return bool(rules.applies_for_loan(u, ctx.apply_per_year, has_capacity))
 
 
-__all__ = ["Borrower", "Investor", "Platform", "NEVER"]
+class ObjectEngine:
+    """The rules one Mesa agent at a time (``run.engine = "object"``): the executable
+    specification of :class:`~sim.market.engine.ArrayEngine`, with the same interface.
+
+    Args:
+        model: the model whose agents it steps.
+    """
+
+    name = "object"
+
+    def __init__(self, model: P2PModel) -> None:
+        self.model = model
+
+    def redemption_candidates(self, ctx: StepContext) -> Candidates:
+        """Each investor's demand positions open to redemption and term positions maturing."""
+        demand, maturing = [], []
+        for agent in self.model.investor_agents:
+            demand += agent.redemption_candidates(ctx)
+            maturing += agent.maturing_positions(ctx)
+        return Candidates(np.array(demand, dtype=np.int64), np.array(maturing, dtype=np.int64))
+
+    def redeemers(self, ctx: StepContext, cand: Candidates, u: np.ndarray) -> np.ndarray:
+        """The demand positions whose owners redeem early (:meth:`Investor.redeems_early`)."""
+        agents, k = self.model.investor_agents, self.model.investors.slots
+        return np.array([s for s, draw in zip(cand.demand, u, strict=True)
+                         if agents[s // k].redeems_early(ctx, s, draw)], dtype=np.int64)
+
+    def rollovers(self, ctx: StepContext, cand: Candidates, u: np.ndarray) -> np.ndarray:
+        """Whether each maturing position is rolled over (:meth:`Investor.rolls_over`)."""
+        agents, k = self.model.investor_agents, self.model.investors.slots
+        return np.array([agents[s // k].rolls_over(ctx, s, draw)
+                         for s, draw in zip(cand.maturing, u, strict=True)], dtype=bool)
+
+    def tickets(self, ctx: StepContext, u_review: np.ndarray):
+        """Investors opening a position today and how much (:meth:`Investor.ticket`)."""
+        tickets = [(a.index, a.ticket(ctx, u_review[a.index])) for a in self.model.investor_agents]
+        choosers = np.array([i for i, t in tickets if t > 0], dtype=np.int64)
+        amounts = np.array([t for _, t in tickets if t > 0], dtype=float)
+        return choosers, amounts
+
+    def choices(self, ctx: StepContext, choosers: np.ndarray, considered: np.ndarray,
+                u: np.ndarray) -> np.ndarray:
+        """The platform each chooser picks (:meth:`Investor.choose_platform`)."""
+        agents = self.model.investor_agents
+        return np.array([agents[i].choose_platform(ctx, considered[j], u[j])
+                         for j, i in enumerate(choosers)], dtype=np.int64)
+
+    def borrowers(self, ctx: StepContext, u_default: np.ndarray,
+                  u_apply: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Borrowers who default and who apply (:meth:`Borrower.defaults_today`, ...)."""
+        agents = self.model.borrower_agents
+        defaulted = np.array([a.index for a in agents if a.defaults_today(ctx, u_default[a.index])],
+                             dtype=np.int64)
+        applying = np.array([a.index for a in agents if a.applies_today(ctx, u_apply[a.index])],
+                            dtype=np.int64)
+        return defaulted, applying
+
+
+__all__ = ["Borrower", "Investor", "ObjectEngine", "Platform"]

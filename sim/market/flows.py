@@ -5,15 +5,33 @@ Every function here changes balances and books the same amounts in the ledger, i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.market import rules
-from sim.market.state import NEVER, NO_PLATFORM, Owner, small_keys, sum_by
+from sim.market.arraytools import small_keys, sum_by
+from sim.market.state import NEVER, NO_PLATFORM
+from sim.vocabulary import Carrier, Owner
 
 if TYPE_CHECKING:
     from sim.model import P2PModel
+
+
+@dataclass
+class DebtTransferMarket:
+    """The secondary market for loans (debt transfer, 债权转让).
+
+    Attributes:
+        discount: today's discount on principal, share.
+        sold_yesterday: principal sold by platforms short of cash yesterday, yuan.
+        live_loans_yesterday: real loans outstanding at the end of yesterday, yuan.
+    """
+
+    discount: float
+    sold_yesterday: float = 0.0
+    live_loans_yesterday: float = 0.0
 
 
 def grouped_cumsum(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -87,7 +105,7 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
     plats.products[: plats.n] += by_platform
     model.ledger.book("deposits", platforms, amounts)
     model.flows_today["deposits"] += amounts.sum()
-    plats.deposits_window[: plats.n, model.window_col] += by_platform
+    plats.deposits_window[: plats.n, plats.window_col] += by_platform
 
 
 def clear_slots(model: P2PModel, slots: np.ndarray) -> None:
@@ -131,8 +149,9 @@ def transfer_discount(model: P2PModel) -> float:
     (fire-sale externality: Shleifer and Vishny 1992; Cifuentes, Ferrucci and Shin 2005).
     """
     m = model.config.market
-    impact = m.fire_sale_impact if model.fire_sale_impact_on else 0.0
-    pressure = model.fire_sold_yesterday / max(model.live_loans_yesterday, 1.0)
+    impact = m.fire_sale_impact if model.conditions.fire_sale_impact else 0.0
+    transfers = model.transfer_market
+    pressure = transfers.sold_yesterday / max(transfers.live_loans_yesterday, 1.0)
     return min(m.max_discount, m.transfer_discount + impact * pressure)
 
 
@@ -144,7 +163,7 @@ def fire_sale(model: P2PModel, shortfall: np.ndarray) -> None:
     the rest is a realised loss.
     """
     plats, book = model.platforms, model.loans
-    d = model.discount_today
+    d = model.transfer_market.discount
     if d >= 1.0:
         return
     limit = model.config.market.daily_sale_limit * plats.loans[: plats.n]
@@ -207,7 +226,7 @@ def pay_requests(model: P2PModel) -> None:
     plats.products[:n] -= paid_by_platform
     model.ledger.book("payouts", np.arange(n), paid_by_platform)
     model.flows_today["payouts"] += paid_by_platform.sum()
-    plats.payouts_window[:n, model.window_col] += paid_by_platform
+    plats.payouts_window[:n, plats.window_col] += paid_by_platform
     clear_slots(model, q[paid_full])
     still_waiting = np.empty(len(queue), dtype=bool)
     still_waiting[order] = ~paid_full  # back to arrival order
@@ -216,7 +235,6 @@ def pay_requests(model: P2PModel) -> None:
     plats.backlog[:n] = sum_by(p[~paid_full], inv.pos_principal[waiting], n)
     # Keep arrival order for the requests still waiting.
     model.queue = queue[still_waiting]
-    model.flows_today["unpaid"] += plats.backlog[:n].sum()
 
 
 def operating_costs(model: P2PModel) -> None:
@@ -252,13 +270,10 @@ def lend(model: P2PModel, applicants: np.ndarray, divert: bool = True) -> None:
                            & ~plats.custody[:n])  # custody: no pool to divert from
     if len(ponzi):
         fake = lendable[ponzi] * cfg.ponzi_fake_share
-        plats.cash[ponzi] -= fake
-        plats.fake_loans[ponzi] += fake
+        model.ledger.transfer("fake_loans_made", fake, ponzi)
         lendable[ponzi] -= fake
         book.add(ponzi, np.full(len(ponzi), -1), fake, 0.0, NEVER - model.day - 1, model.day,
                  True)
-        model.ledger.book("fake_loans_made", ponzi, fake)
-        model.ledger.stolen += fake.sum()
 
     total = lendable.sum()
     if len(applicants) == 0 or total <= 0:
@@ -352,9 +367,9 @@ def default_loans(model: P2PModel, defaulted: np.ndarray) -> None:
     lost = sum_by(p, principal, n)
     stress = bor.refinancing_stress[borrower]
     model.channels.common_borrower_losses(p, principal, stress)
-    multiplier = model.sector_multiplier[bor.sector[borrower]]
+    multiplier = model.conditions.sector_multiplier[bor.sector[borrower]]
     shocked = principal * (multiplier - 1.0) / (multiplier * (1.0 + stress))
-    model.channels.stress["shock"][:n] += sum_by(p, shocked, n) / np.maximum(
+    model.conditions.stress[Carrier.SHOCK][:n] += sum_by(p, shocked, n) / np.maximum(
         plats.products[:n], 1.0)
     recovery = lost * model.config.borrowers.default_recovery
     book.principal[hit] = 0.0

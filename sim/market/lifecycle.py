@@ -12,7 +12,9 @@ import numpy as np
 
 from sim.market import flows as market
 from sim.market import rules
-from sim.market.state import RESOLUTION_STATUSES, Owner, Status, sum_by
+from sim.market.arraytools import sum_by
+from sim.market.decisions import market_rate
+from sim.vocabulary import Carrier, EventKind, FailureCause, Owner, Status
 
 if TYPE_CHECKING:
     from sim.config import CustomPlatform
@@ -43,8 +45,6 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
     Every candidate's attributes are drawn before an entry threshold turns some away, so the
     admitted entrants are the same platforms, with the same draws, as without the threshold.
     """
-    from sim.market.agents import Platform
-
     cfg = model.config.platforms
     plats = model.platforms
     rng = model.rng if rng is None else rng
@@ -73,8 +73,7 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
     probs = owner_type_probs(capital, cfg.share_ponzi, cfg.share_fraud, cfg.capital_median,
                              cfg.fraud_capital_elasticity)
     owner = (u[:, None] > np.cumsum(probs, axis=1)[:, :2]).sum(axis=1)
-    market_rate = model.market_rate()
-    rate = market_rate + cfg.promised_rate_sd * rate_noise
+    rate = market_rate(model) + cfg.promised_rate_sd * rate_noise
     rate = rate + np.where(owner != Owner.HONEST, cfg.ponzi_rate_premium, 0.0)
     screening = np.clip(cfg.screening_mean + 0.15 * screening_noise, 0.05, 0.95)
     screening = np.where(owner != Owner.HONEST, screening * 0.3, screening)
@@ -110,10 +109,10 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
     model.channels.on_platforms_created(idx)
     model.policies.on_platforms_created(idx)
     names = [f"P{i:04d}" for i in idx[:count]] + [c.name for c in custom]
-    for i, name in zip(idx, names, strict=True):
-        model.platform_agents.append(Platform(model, int(i), name))
-        if model.day > 0:
-            model.log_event("entry", int(i), owner=Owner(int(plats.owner[i])).name.lower(),
+    model.add_platform_agents(idx, names)
+    if model.day > 0:
+        for i in idx:
+            model.log_event(EventKind.ENTRY, int(i), owner=Owner(int(plats.owner[i])).name.lower(),
                             capital=float(plats.capital[i]))
 
 
@@ -167,11 +166,11 @@ def update_status(model: P2PModel) -> None:
     for i in newly:
         plats.status[i] = Status.DISTRESSED
         plats.distress_days[i] = 0
-        model.log_event("distress", int(i), backlog=float(plats.backlog[i]))
+        model.log_event(EventKind.DISTRESS, int(i), backlog=float(plats.backlog[i]))
     recovered = np.flatnonzero((status == Status.DISTRESSED) & ~has_backlog)
     for i in recovered:
         plats.status[i] = Status.ACTIVE
-        model.log_event("recovered", int(i))
+        model.log_event(EventKind.RECOVERED, int(i))
     distressed = plats.status[:n] == Status.DISTRESSED
     plats.distress_days[:n] = np.where(distressed, plats.distress_days[:n] + 1, 0)
     failing = distressed & (
@@ -179,7 +178,7 @@ def update_status(model: P2PModel) -> None:
         | (plats.distress_days[:n] > cfg.max_distress_days))
     true_equity = plats.true_equity()
     for i in np.flatnonzero(failing):
-        cause = "insolvency" if true_equity[i] < 0 else "run"
+        cause = FailureCause.INSOLVENCY if true_equity[i] < 0 else FailureCause.RUN
         start_resolution(model, int(i), Status.FAILED, cause)
 
 
@@ -205,17 +204,14 @@ def abscond(model: P2PModel) -> None:
     runs = candidates & (plats.cash[:n] > carry_on) & (plats.cash[:n] > cfg.abscond_min_cash)
     runs &= (model.day - plats.entry_day[:n]) > cfg.funding_window_days
     for i in np.flatnonzero(runs):
-        force_abscond(model, int(i), cause="absconding")
+        force_abscond(model, int(i), cause=FailureCause.ABSCONDING)
 
 
 def force_abscond(model: P2PModel, i: int, cause: str) -> None:
     """The owner takes all the cash and disappears; the estate goes into resolution."""
     plats = model.platforms
     take = 0.0 if plats.custody[i] else float(plats.cash[i])  # custody: the cash is at a bank
-    plats.cash[i] -= take
-    model.ledger.book_total("stolen", i, take)
-    model.ledger.stolen += take
-    model.flows_today["stolen"] += take
+    model.ledger.transfer("stolen", take, i)
     start_resolution(model, i, Status.ABSCONDED, cause, stolen=take)
 
 
@@ -234,7 +230,8 @@ def orderly_exits(model: P2PModel) -> None:
             & ~plats.winding_down[:n] & (plats.equity() < cfg.exit_equity_share * assets)
             & (model.day - plats.entry_day[:n] > cfg.funding_window_days))
     for i in np.flatnonzero(weak):
-        stop_new_business(model, int(i), "orderly_exit", "wind_down", reason="orderly_exit")
+        stop_new_business(model, int(i), FailureCause.ORDERLY_EXIT, EventKind.WIND_DOWN,
+                          reason=FailureCause.ORDERLY_EXIT)
     done = plats.winding_down[:n] & plats.operating_mask() & (plats.products[:n] <= 1e-6)
     done &= len(model.queue) == 0 or ~np.isin(np.arange(n), model.investors.pos_platform[model.queue])
     for i in np.flatnonzero(done):
@@ -248,7 +245,7 @@ def stop_new_business(model: P2PModel, i: int, exit_cause: str, event: str,
     Once every claim is paid it leaves (see :func:`orderly_exits`) with ``exit_cause``.
     """
     model.platforms.winding_down[i] = True
-    model.exit_reason[i] = exit_cause
+    model.platforms.exit_cause[i] = exit_cause
     model.log_event(event, i, **details)
 
 
@@ -279,12 +276,12 @@ def finish_exit(model: P2PModel, i: int) -> None:
     equity = float(plats.cash[i])
     plats.cash[i] = 0.0
     model.ledger.book_total("equity_withdrawn", i, equity)
-    reason = model.exit_reason.get(i, "orderly_exit")
-    ordered = reason in ("regulatory_closure", "supervisory_winddown")
+    reason = plats.exit_cause.get(i, FailureCause.ORDERLY_EXIT)
+    ordered = reason in (FailureCause.REGULATORY_CLOSURE, FailureCause.SUPERVISORY_WINDDOWN)
     plats.status[i] = Status.CLOSED if ordered else Status.EXITED
     plats.exit_day[i] = model.day
     plats.winding_down[i] = False
-    model.log_event("exit", i, cause=reason, equity_returned=equity)
+    model.log_event(EventKind.EXIT, i, cause=reason, equity_returned=equity)
 
 
 def start_resolution(model: P2PModel, i: int, status: Status, cause: str, **details) -> None:
@@ -295,8 +292,8 @@ def start_resolution(model: P2PModel, i: int, status: Status, cause: str, **deta
     """
     plats, inv = model.platforms, model.investors
     channel, contributions = model.channels.attribute(i)
-    if cause in ("absconding",) and channel == "none":
-        channel = "own"  # the owner's choice, not stress from outside
+    if cause == FailureCause.ABSCONDING and channel == Carrier.NONE:
+        channel = Carrier.OWN  # the owner's choice, not stress from outside
     plats.status[i] = status
     plats.exit_day[i] = model.day
     plats.in_resolution[i] = True
@@ -318,15 +315,15 @@ def start_resolution(model: P2PModel, i: int, status: Status, cause: str, **deta
         plats.fake_loans[i] = 0.0
         model.ledger.book_total("fake_writeoff", i, fake)
     true_equity = float(plats.cash[i] + plats.loans[i] - plats.products[i])
-    shocked = any(t == i for t in model.shock_targets.values())
-    if shocked or cause == "regulatory_closure":
-        channel = "shock"
+    if model.shocks.hit_directly(i) or cause == FailureCause.REGULATORY_CLOSURE:
+        channel = Carrier.SHOCK
     parent = model.failures[-1]["platform"] if model.failures and channel not in (
-        "shock", "none", "own") else None
+        Carrier.SHOCK, Carrier.NONE, Carrier.OWN) else None
     model.failures.append({"day": model.day, "platform": i, "cause": cause, "channel": channel,
                            "parent": parent, "rate": float(plats.rate[i]),
                            "contributions": contributions})
-    kind = {Status.FAILED: "failure", Status.ABSCONDED: "absconded"}.get(status, "closure")
+    kind = {Status.FAILED: EventKind.FAILURE,
+            Status.ABSCONDED: EventKind.ABSCONDED}.get(status, EventKind.CLOSURE)
     model.log_event(kind, i, cause=cause, channel=channel, parent=parent, equity=true_equity,
                     claims=float(plats.products[i]), **details)
     model.channels.on_losses(slots // inv.slots, np.full(len(slots), i))
@@ -377,7 +374,6 @@ def resolve(model: P2PModel) -> None:
         written = sum_by(cp, lost, n)
         plats.products[:n] -= written
         model.ledger.book("claims_written_off", np.arange(n), written)
-        model.flows_today["investor_losses"] += written.sum()
         market.clear_slots(model, close)
         left = live[closing[book.platform[live]]] if len(live) else live
         left = left[~book.fake[left]]
@@ -390,9 +386,6 @@ def resolve(model: P2PModel) -> None:
         model.ledger.book("collection_writeoff", np.arange(n), remaining)
         for i in np.flatnonzero(closing):
             plats.in_resolution[i] = False
-            model.log_event("resolved", int(i), investor_loss=float(written[i]),
+            model.log_event(EventKind.RESOLVED, int(i), investor_loss=float(written[i]),
                             leftover_cash=float(plats.cash[i]))
 
-
-def is_resolution_status(status: int) -> bool:
-    return status in RESOLUTION_STATUSES

@@ -9,9 +9,44 @@ Units: probabilities are annual unless a name says ``daily``; rates are annual; 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 DAYS_PER_YEAR = 365.0
+
+
+@dataclass
+class StepContext:
+    """Platform-level quantities and parameters every investor and borrower rule reads today.
+
+    Arrays have one entry per platform (rates annual; news in intensity units, 1 = public
+    distress; cover as a share of a claim). Built once a day by
+    :func:`sim.market.decisions.step_context`, before anyone decides.
+    """
+
+    day: int
+    signal: np.ndarray  # noisy signal of each platform's true annual expected loss
+    news: np.ndarray  # public news: distress, rumours, warnings, failure news
+    rate: np.ndarray  # promised investor rate
+    coverage: np.ndarray  # cover investors count on
+    operating: np.ndarray  # still paying investors
+    redeemable: np.ndarray  # operating and not gated: early redemption possible
+    open: np.ndarray  # taking new money
+    sector_multiplier: np.ndarray  # borrowers' default hazard multiple by sector
+    prior: float  # prior annual failure probability of any platform
+    news_weight: float  # annual failure probability added by news at full attention
+    delay_fear: float  # annual failure probability added by a late payment
+    liquidity_need: float  # ordinary redemption need per year (after shocks)
+    panic_max: float  # daily probability of panic redemption at maximal fear
+    panic_threshold: float  # expected loss at which panic is half its maximum
+    loss_given_failure: float  # share of a claim lost if a platform fails
+    outside_rate: float  # the outside option, annual
+    sensitivity: float  # logit sensitivity per unit of annual risk-adjusted yield
+    review_days: float  # mean days between reviews of idle cash
+    min_ticket: float  # smallest position, yuan
+    max_lenders: int  # platforms one borrower may borrow from at once
+    apply_per_year: float  # loan applications per year of a borrower with capacity
 
 
 def logistic(x):

@@ -1,19 +1,24 @@
 """The six contagion channels of MODEL.md, each switchable in ``[channels]``.
 
-Channels carry stress from one platform to others through the model's hooks:
+Channels carry stress from one platform to others through the market conditions
+(:class:`~sim.market.conditions.MarketConditions`) and investors' fear:
 
-* information: failure news to similar platforms (``news_parts["information"]``);
+* information: failure news to similar platforms (``conditions.information_news``);
 * herding: neighbours' distress raises an investor's fear (``investors.fear_parts["herding"]``);
 * shared investors: a delay or loss raises its investor's fear everywhere
   (``investors.fear_parts["shared_investors"]``);
 * common borrowers: a lender's failure raises its borrowers' hazard at other lenders
   (``borrowers.refinancing_stress``);
-* fire sales: price impact on the debt-transfer market, and the discount read as a risk signal;
+* fire sales: price impact on the debt-transfer market, and the discount read as a risk signal
+  (``conditions.price_signal``);
 * shared guarantors: a guarantor paying for one failure can fail, and its other platforms lose
-  their cover (``model.coverage``).
+  their cover (``conditions.guarantee_cover``).
 
-Each channel also adds to a per-platform stress record (``Channels.stress``) used to attribute
-every failure to the channel that contributed most in the days before it (a simple attribution).
+Each channel also adds to the per-platform stress record (``conditions.stress``) used to
+attribute every failure to the channel that contributed most in the days before it (a simple
+attribution, :meth:`Channels.attribute`). The weights that put each channel's stress on one
+scale are the ``*_WEIGHT`` constants below: each converts the channel's own measure into
+perceived expected loss (share of a claim), the unit of the investor-level channels.
 """
 
 from __future__ import annotations
@@ -23,18 +28,28 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import numpy as np
 
-from sim.market.state import NO_PLATFORM
+from sim.market.ledger import INVESTOR_CASH, OUTSIDE, Account, Flow
+from sim.vocabulary import Carrier, Channel, EventKind
 
 if TYPE_CHECKING:
     from sim.model import P2PModel
 
-CHANNELS = ("information", "herding", "shared_investors", "common_borrowers", "fire_sales",
-            "shared_guarantors")
-STRESS_MEMORY_DAYS = 14.0  # how far back "the days before a failure" reach in the attribution
+CHANNELS = tuple(c.value for c in Channel)
 # Below this much stress (about 2% of perceived expected loss) a failure is not put down to any
 # channel: background noise such as ordinary debt-transfer sales is not contagion.
 ATTRIBUTION_FLOOR = 0.02
 NETWORKX_LIMIT = 200_000  # above this, the same Watts-Strogatz algorithm runs in numpy
+# Attribution weights: the daily stress each unit of a channel's own measure adds to the record.
+# They are judgment calls that put the measures on one rough scale (perceived expected loss, a
+# share of a claim); they decide only which channel a failure is put down to, never what happens.
+NEWS_STRESS_WEIGHT = 0.1  # per unit of news intensity (1 = public distress), per day
+OUTAGE_STRESS = 0.2  # per day a platform cannot pay: like two units of news
+PRICE_SIGNAL_WEIGHT = 0.5  # per unit of the fire-sale risk signal (annual failure probability)
+LOST_COVER_WEIGHT = 0.1  # per unit of guarantee cover lost, per day: like one unit of news
+# Investors' fear is an annual failure probability; times the default loss_given_failure (0.7)
+# it is the expected loss they perceive.
+FEAR_WEIGHT = 0.7
+GUARANTORS = "guarantors"
 
 
 def watts_strogatz_csr(n: int, k: int, p: float, rng: np.random.Generator):
@@ -66,16 +81,25 @@ def watts_strogatz_csr(n: int, k: int, p: float, rng: np.random.Generator):
 
 
 class Channels:
-    """State and daily updates of the contagion channels of one model."""
+    """State and daily updates of the contagion channels of one model.
+
+    Attributes:
+        accounts: the guarantors' money, kept in the ledger.
+        flows: guarantors' capital and the claims they pay off.
+    """
+
+    accounts = (Account(GUARANTORS, description="third-party guarantors' cash"),)
+    flows = (Flow("guarantor_capital", OUTSIDE, GUARANTORS, per_platform=False,
+                  description="guarantors' own capital"),
+             Flow("claims_guaranteed", GUARANTORS, INVESTOR_CASH, claims=-1,
+                  description="claims paid off by a guarantor"))
 
     def __init__(self, model: P2PModel) -> None:
         self.model = model
         cfg = model.config.channels
         self.cfg = cfg
         capacity = model.platforms.capacity
-        self.stress = {c: np.zeros(capacity) for c in (*CHANNELS, "shock")}
-        self.decay = np.exp(-1.0 / STRESS_MEMORY_DAYS)
-        model.fire_sale_impact_on = cfg.fire_sales.enabled
+        self.stress = model.conditions.stress
         if cfg.herding.enabled:
             self.indptr, self.indices = watts_strogatz_csr(
                 model.investors.count, cfg.herding.neighbours, cfg.herding.rewiring, model.rng)
@@ -86,8 +110,7 @@ class Channels:
         if self.guarantees:
             self.guarantor_cash = np.full(g.guarantors, g.capital)
             self.guarantor_solvent = np.ones(g.guarantors, dtype=bool)
-            model.ledger.guarantor_capital_in += g.capital * g.guarantors
-            model.ledger.guarantor_cash += g.capital * g.guarantors
+            model.ledger.transfer("guarantor_capital", g.capital * g.guarantors)
 
     # ------------------------------------------------------------------ platforms entering
     def on_platforms_created(self, idx: np.ndarray) -> None:
@@ -110,20 +133,21 @@ class Channels:
         gid = self.guarantor[:n]
         covered = (gid >= 0) & self.guarantor_solvent[np.maximum(gid, 0)]
         lost = (gid >= 0) & ~covered
-        self.model.guarantee_cover[:n] = np.where(covered, g.cover, 0.0)
-        self.stress["shared_guarantors"][:n] += np.where(lost, g.cover * 0.1, 0.0)
+        self.model.conditions.guarantee_cover[:n] = np.where(covered, g.cover, 0.0)
+        self.stress[Carrier.SHARED_GUARANTORS][:n] += np.where(lost, g.cover * LOST_COVER_WEIGHT,
+                                                                0.0)
 
     # ------------------------------------------------------------------ daily
     def start_of_day(self) -> None:
         """Decay memories, then set today's information news and fire-sale signal."""
         model = self.model
+        conditions = model.conditions
         n = model.platforms.n
-        for s in self.stress.values():
-            s *= self.decay
+        self.stress.decay()
         borrowers = model.borrowers
         if self.cfg.common_borrowers.enabled and borrowers.count:
             borrowers.refinancing_stress *= np.exp(-1.0 / self.cfg.common_borrowers.decay_days)
-        model.news_parts["information"][:] = 0.0
+        conditions.information_news[:] = 0.0
         if self.cfg.information.enabled and model.failures:
             info = self.cfg.information
             rate = model.platforms.rate[:n]
@@ -135,16 +159,20 @@ class Channels:
                 similarity = np.exp(-np.abs(rate - f["rate"]) / info.rate_scale)
                 similarity[f["platform"]] = 0.0
                 news += info.strength * np.exp(-age / info.memory_days) * similarity
-            model.news_parts["information"][:n] = news
-        self.stress["information"][:n] += model.news_parts["information"][:n] * 0.1
-        self.stress["shock"][:n] += model.news_shock[:n] * 0.1 + model.outage[:n] * 0.2
-        model.signal_extra[:n] = 0.0
+            conditions.information_news[:n] = news
+        self.stress[Carrier.INFORMATION][:n] += (conditions.information_news[:n]
+                                                 * NEWS_STRESS_WEIGHT)
+        self.stress[Carrier.SHOCK][:n] += (conditions.news[:n] * NEWS_STRESS_WEIGHT
+                                           + conditions.outage[:n] * OUTAGE_STRESS)
+        conditions.price_signal[:n] = 0.0
         if self.cfg.fire_sales.enabled:
             plats = model.platforms
-            excess = max(0.0, model.discount_today - model.config.market.transfer_discount)
+            discount = model.transfer_market.discount
+            excess = max(0.0, discount - model.config.market.transfer_discount)
             ratio = plats.loans[:n] / np.maximum(plats.products[:n], 1.0)
-            model.signal_extra[:n] = self.cfg.fire_sales.signal_weight * excess * ratio
-            self.stress["fire_sales"][:n] += model.signal_extra[:n] * 0.5
+            conditions.price_signal[:n] = self.cfg.fire_sales.signal_weight * excess * ratio
+            self.stress[Carrier.FIRE_SALES][:n] += (conditions.price_signal[:n]
+                                                    * PRICE_SIGNAL_WEIGHT)
 
     def on_delays(self, owners: np.ndarray, platforms: np.ndarray) -> None:
         """Investors paid late: shared-investor fear, and herding among their neighbours."""
@@ -224,19 +252,13 @@ class Channels:
         owed = g.cover * inv.pos_principal[slots]
         total = float(owed.sum())
         paid_share = min(1.0, self.guarantor_cash[gid] / total) if total > 0 else 0.0
-        pay = owed * paid_share
-        paid = float(pay.sum())
-        inv.pos_principal[slots] -= pay
-        np.add.at(inv.cash, slots // inv.slots, pay)
-        plats.products[platform] -= paid
+        paid = model.ledger.settle_claims("claims_guaranteed", platform, slots, owed * paid_share)
         self.guarantor_cash[gid] -= paid
-        model.ledger.guarantor_cash -= paid
-        model.ledger.book_total("claims_guaranteed", platform, paid)
-        model.log_event("guarantee_paid", platform, guarantor=gid, paid=paid)
+        model.log_event(EventKind.GUARANTEE_PAID, platform, guarantor=gid, paid=paid)
         exhausted = paid_share < 1.0 or self.guarantor_cash[gid] <= 1e-6
         if exhausted and g.enabled:  # the contagion: its failure strips every platform's cover
             self.guarantor_solvent[gid] = False
-            model.log_event("guarantor_failure", platform, guarantor=gid,
+            model.log_event(EventKind.GUARANTOR_FAILURE, platform, guarantor=gid,
                             platforms_left_uncovered=int(
                                 ((self.guarantor[: plats.n] == gid)
                                  & plats.operating_mask()).sum()))
@@ -251,7 +273,7 @@ class Channels:
             n = self.model.platforms.n
             products = np.maximum(self.model.platforms.products[:n], 1.0)
             extra = np.bincount(platforms, weights=principal * share, minlength=n)[:n]
-            self.stress["common_borrowers"][:n] += extra / products
+            self.stress[Carrier.COMMON_BORROWERS][:n] += extra / products
 
     # ------------------------------------------------------------------ attribution
     def attribute(self, platform: int) -> tuple[str, dict]:
@@ -264,24 +286,20 @@ class Channels:
         """
         model = self.model
         inv = model.investors
-        contributions = {c: float(s[platform]) for c, s in self.stress.items()}
+        contributions = self.stress.at(platform)
         slots = model.holdings.at(platform)
         if len(slots):
             owners = slots // inv.slots
-            for part in ("herding", "shared_investors"):
+            for part in (Channel.HERDING, Channel.SHARED_INVESTORS):
                 # Fear this platform's own distress raised is not contagion from elsewhere.
                 outside = inv.fear_source[part][owners] != platform
                 fear = np.where(outside, inv.part_of(part, owners), 0.0)
-                contributions[part] += float(fear.mean()) * 0.7
+                contributions[part] += float(fear.mean()) * FEAR_WEIGHT
         best = max(contributions, key=contributions.get)
         if contributions[best] < ATTRIBUTION_FLOOR:
-            best = "none"
-        return best, contributions
+            best = Carrier.NONE
+        return Carrier(best), contributions
 
 
-def holders_of(model: P2PModel, platform: int) -> np.ndarray:
-    """Investors holding a position at ``platform``."""
-    return np.unique(model.holdings.at(platform) // model.investors.slots)
 
-
-__all__ = ["CHANNELS", "NO_PLATFORM", "Channels", "holders_of", "watts_strogatz_csr"]
+__all__ = ["CHANNELS", "Channels", "watts_strogatz_csr"]

@@ -1,29 +1,38 @@
-"""Scheduled shocks, applied at the start of each day they are active.
+"""Scheduled shocks (MODEL.md, "Shocks"): one class per type, registered by its type name.
 
-Every day the shock hooks are reset to calm values and each active shock writes into them, so a
-shock acts exactly from ``start`` to ``start + duration - 1``. Each shock logs ``shock_start`` on
-its first day and ``shock_end`` on its last. Shock types are described in
-:class:`sim.config.ShockConfig` (MODEL.md, "Shocks").
+A scenario's ``[[shocks]]`` tables name a ``type``; the type list of the schema is read from the
+registry here. Every day :class:`ShockSchedule` puts the market conditions that shocks write back
+at their calm values, then lets each active shock apply itself, so a shock acts exactly from
+``start`` to ``start + duration - 1``. Each shock logs ``shock_start`` on its first day and
+``shock_end`` on its last.
+
+A new shock type is one :class:`Shock` subclass here (with its tests); its ``size`` is described
+by ``size_meaning`` and bounded by ``max_size``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from sim.config import ScenarioError
+from sim.market import lifecycle
+from sim.schema import ScenarioError
+from sim.vocabulary import EventKind, FailureCause
 
 if TYPE_CHECKING:
-    from sim.config import ShockConfig
+    from sim.market.conditions import MarketConditions
     from sim.model import P2PModel
 
 REGULATORY_WARNING_NEWS = 0.5  # news intensity of being named non-compliant
+LARGEST = "largest"  # the target name of the largest open platform (by claims)
+
+_REGISTRY: dict[str, type[Shock]] = {}
 
 
 def platform_index(model: P2PModel, name: str | None) -> int:
     """Index of a platform by name, or of the largest open platform for ``None``/'largest'."""
-    if name is None or name == "largest":
+    if name is None or name == LARGEST:
         plats = model.platforms
         claims = np.where(plats.operating_mask(), plats.products[: plats.n], -1.0)
         return int(np.argmax(claims))
@@ -32,94 +41,223 @@ def platform_index(model: P2PModel, name: str | None) -> int:
             return agent.index
     known = [a.name for a in model.platform_agents[:12]]
     raise ScenarioError(f"field 'shocks.platform' = {name!r} names no platform; use a custom "
-                        f"platform name, an id such as {known[0]}, or 'largest' "
+                        f"platform name, an id such as {known[0]}, or '{LARGEST}' "
                         f"(known: {', '.join(known)}, ...)")
 
 
-def check_targets(model: P2PModel) -> None:
-    """Fail early, with a user-facing message, on a shock naming an unknown platform or sector."""
-    sectors = model.config.borrowers.sectors
-    for shock in model.config.shocks:
-        if shock.platform not in (None, "largest"):
-            platform_index(model, shock.platform)
-        if shock.sector is not None and shock.sector >= sectors:
-            raise ScenarioError(f"field 'shocks.sector' = {shock.sector} is invalid: the scenario "
-                                f"has {sectors} sectors (0 to {sectors - 1})")
+class Shock:
+    """One scheduled shock of a scenario.
 
+    Subclasses set ``kind`` (the scenario's ``type``), describe ``size`` in ``size_meaning``,
+    bound it with ``max_size``, and implement :meth:`apply`. Defining a subclass registers it.
 
-def _targets(model: P2PModel, shock: ShockConfig) -> np.ndarray | slice:
-    if shock.platform is None:
-        return slice(0, model.platforms.capacity)
-    return np.array([platform_index(model, shock.platform)])
-
-
-def reset_hooks(model: P2PModel) -> None:
-    """Calm values of everything shocks write to."""
-    model.news_shock[:] = 0.0
-    model.outage[:] = False
-    model.sector_multiplier[:] = 1.0
-    model.liquidity_multiplier = 1.0
-    model.outside_rate = model.config.market.outside_rate
-
-
-def apply_shocks(model: P2PModel) -> None:
-    """Reset the hooks, then apply every shock active today (see :class:`ShockConfig`)."""
-    reset_hooks(model)
-    for number, shock in enumerate(model.config.shocks):
-        end = shock.start + shock.duration
-        if not shock.start <= model.day < end:
-            continue
-        first = model.day == shock.start
-        if shock.type == "credit":
-            sectors = slice(None) if shock.sector is None else shock.sector
-            model.sector_multiplier[sectors] *= 1.0 + shock.size
-        elif shock.type == "funding":
-            model.outside_rate += shock.size
-        elif shock.type == "liquidity":
-            model.liquidity_multiplier *= 1.0 + shock.size
-        elif shock.type == "rumour":
-            model.news_shock[_targets(model, shock)] += shock.size
-        elif shock.type == "outage":
-            target = model.shock_targets.setdefault(number, platform_index(model, shock.platform))
-            model.outage[target] = True
-        elif shock.type == "fraud" and first:
-            target = platform_index(model, shock.platform)
-            model.shock_targets[number] = target
-            from sim.market import lifecycle as platforms
-
-            if model.platforms.operating_mask()[target]:  # a failed platform cannot abscond again
-                platforms.force_abscond(model, target, cause="absconding")
-        elif shock.type == "deadline":
-            _deadline(model, number, shock, first, last=model.day == end - 1)
-        if first:
-            target = model.shock_targets.get(number)
-            model.log_event("shock_start", -1 if target is None else target, cause=shock.type,
-                            shock=number, size=shock.size, duration=shock.duration,
-                            target=shock.platform or ("market" if target is None else "largest"),
-                            sector=shock.sector)
-        if model.day == end - 1:
-            model.log_event("shock_end", -1, cause=shock.type, shock=number)
-
-
-def _deadline(model: P2PModel, number: int, shock: ShockConfig, first: bool, last: bool) -> None:
-    """Non-compliant platforms stop new business at once and are closed on the deadline.
-
-    Being named non-compliant is public news (a regulatory warning) while the deadline runs.
+    Args:
+        number: the shock's position in the scenario's ``[[shocks]]`` list.
+        config: its table (``type``, ``start``, ``duration``, ``size``, ``platform``, ``sector``).
     """
-    from sim.market import lifecycle as platforms
 
-    plats = model.platforms
-    n = plats.n
-    if first:
-        noncompliant = np.flatnonzero(plats.operating_mask() & (plats.capital[:n] < shock.size))
-        model.noncompliant[number] = noncompliant
-        for i in noncompliant:
-            platforms.stop_new_business(model, int(i), "regulatory_closure", "deadline_notice",
-                                        cause="regulatory_closure",
-                                        deadline_day=shock.start + shock.duration - 1)
-    named = model.noncompliant.get(number, np.empty(0, dtype=np.int64))
-    still = named[plats.operating_mask()[named]] if len(named) else named
-    model.news_shock[still] += REGULATORY_WARNING_NEWS
-    if last:
-        for i in still:
-            platforms.close_by_order(model, int(i), "regulatory_closure")
+    kind: ClassVar[str]
+    size_meaning: ClassVar[str] = ""
+    max_size: ClassVar[float | None] = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[cls.kind] = cls
+
+    def __init__(self, number: int, config) -> None:
+        self.number = number
+        self.cfg = config
+        self.target: int | None = None  # the platform it hit directly, once known
+
+    @classmethod
+    def size_error(cls, size: float) -> str | None:
+        """Why ``size`` is not allowed for this type, or ``None`` if it is."""
+        if cls.max_size is not None and size > cls.max_size:
+            return f"a {cls.kind} shock's size ({cls.size_meaning}) is at most {cls.max_size:g}"
+        return None
+
+    def check_target(self, model: P2PModel) -> None:
+        """Raise :class:`~sim.schema.ScenarioError` if the shock names an unknown platform or
+        sector."""
+        if self.cfg.platform not in (None, LARGEST):
+            platform_index(model, self.cfg.platform)
+        sectors = model.config.borrowers.sectors
+        if self.cfg.sector is not None and self.cfg.sector >= sectors:
+            raise ScenarioError(f"field 'shocks.sector' = {self.cfg.sector} is invalid: the "
+                                f"scenario has {sectors} sectors (0 to {sectors - 1})")
+
+    @property
+    def end(self) -> int:
+        """The first day after the shock."""
+        return self.cfg.start + self.cfg.duration
+
+    def active(self, day: int) -> bool:
+        """Whether the shock acts on ``day``."""
+        return self.cfg.start <= day < self.end
+
+    def apply(self, model: P2PModel, conditions: MarketConditions, first: bool,
+              last: bool) -> None:
+        """Act on one of the shock's days (``first`` and ``last`` say which)."""
+        raise NotImplementedError
+
+
+class CreditShock(Shock):
+    """Borrowers' default hazard multiplied by ``1 + size``, in all sectors or in ``sector``."""
+
+    kind = "credit"
+    size_meaning = "hazard multiple minus one"
+    max_size = 100.0
+
+    def apply(self, model, conditions, first, last) -> None:
+        """Multiply the hazard of the sectors hit."""
+        sectors = slice(None) if self.cfg.sector is None else self.cfg.sector
+        conditions.sector_multiplier[sectors] *= 1.0 + self.cfg.size
+
+
+class FundingShock(Shock):
+    """The outside rate rises by ``size`` (stock boom, money-market funds) [S2, S3]."""
+
+    kind = "funding"
+    size_meaning = "annual rate rise"
+    max_size = 1.0
+
+    def apply(self, model, conditions, first, last) -> None:
+        """Raise the outside rate."""
+        conditions.outside_rate += self.cfg.size
+
+
+class LiquidityShock(Shock):
+    """Investors' ordinary redemption need multiplied by ``1 + size`` (Diamond-Dybvig
+    impatient types)."""
+
+    kind = "liquidity"
+    size_meaning = "multiple of the redemption need minus one"
+    max_size = 100.0
+
+    def apply(self, model, conditions, first, last) -> None:
+        """Scale the liquidity need."""
+        conditions.liquidity_multiplier *= 1.0 + self.cfg.size
+
+
+class FraudShock(Shock):
+    """The named platform, or the largest, absconds on ``start`` [S3]."""
+
+    kind = "fraud"
+
+    def apply(self, model, conditions, first, last) -> None:
+        """On the first day, the target's owner runs off with the cash."""
+        if not first:
+            return
+        self.target = platform_index(model, self.cfg.platform)
+        if model.platforms.operating_mask()[self.target]:  # a failed platform cannot abscond
+            lifecycle.force_abscond(model, self.target, cause=FailureCause.ABSCONDING)
+
+
+class RumourShock(Shock):
+    """Public bad news of intensity ``size`` at ``platform`` or everywhere, with fundamentals
+    unchanged [S0 §IV.A, S3]."""
+
+    kind = "rumour"
+    size_meaning = "news intensity, 1 = as strong as public distress"
+    max_size = 100.0
+
+    def apply(self, model, conditions, first, last) -> None:
+        """Add the news where it lands."""
+        if self.cfg.platform is None:
+            where = slice(0, model.platforms.capacity)
+        else:
+            where = np.array([platform_index(model, self.cfg.platform)])
+        conditions.news[where] += self.cfg.size
+
+
+class DeadlineShock(Shock):
+    """Platforms with registered capital below ``size`` yuan must exit within ``duration`` days.
+
+    They stop new business on ``start`` and are closed at the end of day
+    ``start + duration - 1`` (the deadline). Being named non-compliant is public news (a
+    regulatory warning, :data:`REGULATORY_WARNING_NEWS`) while the deadline runs [S0 §II].
+    """
+
+    kind = "deadline"
+    size_meaning = "minimum registered capital, yuan"
+
+    def __init__(self, number: int, config) -> None:
+        super().__init__(number, config)
+        self.noncompliant = np.empty(0, dtype=np.int64)
+
+    def apply(self, model, conditions, first, last) -> None:
+        """Name the non-compliant, warn the public while the deadline runs, close at the end."""
+        plats = model.platforms
+        n = plats.n
+        if first:
+            self.noncompliant = np.flatnonzero(plats.operating_mask()
+                                               & (plats.capital[:n] < self.cfg.size))
+            for i in self.noncompliant:
+                lifecycle.stop_new_business(model, int(i), FailureCause.REGULATORY_CLOSURE,
+                                            EventKind.DEADLINE_NOTICE,
+                                            cause=FailureCause.REGULATORY_CLOSURE,
+                                            deadline_day=self.end - 1)
+        named = self.noncompliant
+        still = named[plats.operating_mask()[named]] if len(named) else named
+        conditions.news[still] += REGULATORY_WARNING_NEWS
+        if last:
+            for i in still:
+                lifecycle.close_by_order(model, int(i), FailureCause.REGULATORY_CLOSURE)
+
+
+class OutageShock(Shock):
+    """``platform`` (or the largest) can neither take nor pay money for ``duration`` days
+    [S0 §IV.D, S1, S2]."""
+
+    kind = "outage"
+
+    def apply(self, model, conditions, first, last) -> None:
+        """Take the target offline (chosen on the first day)."""
+        if self.target is None:
+            self.target = platform_index(model, self.cfg.platform)
+        conditions.outage[self.target] = True
+
+
+def shock_types() -> dict[str, type[Shock]]:
+    """Type name -> class of every registered shock, in definition order."""
+    return dict(_REGISTRY)
+
+
+class ShockSchedule:
+    """The shocks of one scenario, applied at the start of each day.
+
+    Args:
+        configs: the scenario's ``[[shocks]]`` tables.
+    """
+
+    def __init__(self, configs) -> None:
+        self.shocks = [_REGISTRY[cfg.type](number, cfg) for number, cfg in enumerate(configs)]
+
+    def check_targets(self, model: P2PModel) -> None:
+        """Fail early, with a user-facing message, on an unknown platform or sector."""
+        for shock in self.shocks:
+            shock.check_target(model)
+
+    def apply(self, model: P2PModel) -> None:
+        """Calm conditions, then every shock active today, logging its first and last day."""
+        conditions = model.conditions
+        conditions.calm()
+        for shock in self.shocks:
+            if not shock.active(model.day):
+                continue
+            cfg = shock.cfg
+            first, last = model.day == cfg.start, model.day == shock.end - 1
+            shock.apply(model, conditions, first, last)
+            if first:
+                target = shock.target
+                model.log_event(EventKind.SHOCK_START, -1 if target is None else target,
+                                cause=cfg.type, shock=shock.number, size=cfg.size,
+                                duration=cfg.duration,
+                                target=cfg.platform or ("market" if target is None else LARGEST),
+                                sector=cfg.sector)
+            if last:
+                model.log_event(EventKind.SHOCK_END, -1, cause=cfg.type, shock=shock.number)
+
+    def hit_directly(self, platform: int) -> bool:
+        """Whether a fraud or outage shock has targeted ``platform``."""
+        return any(s.target == platform for s in self.shocks if s.target is not None)

@@ -1,0 +1,129 @@
+"""Reading, overriding and validating scenario files, with one clear message per mistake.
+
+Errors are raised as :class:`~sim.schema.ScenarioError`, whose message names the field, the
+offending value and what is allowed. The CLI turns it into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.config.scenario import scenario_model
+from sim.schema import ScenarioError
+
+
+def _format_validation_error(err: ValidationError, source: str) -> str:
+    lines = []
+    for item in err.errors():
+        field = ".".join(str(p) for p in item["loc"]) or "(top level)"
+        value = item.get("input")
+        kind = item["type"]
+        if kind == "extra_forbidden":
+            parent = _section_for(item["loc"][:-1])
+            allowed = ", ".join(sorted(parent.model_fields)) if parent else "see the JSON Schema"
+            lines.append(f"{source}: unknown key '{field}'. Allowed here: {allowed}")
+            continue
+        message = item["msg"]
+        shown = repr(value) if not isinstance(value, dict) else "a table"
+        lines.append(f"{source}: field '{field}' = {shown} is invalid: {message}")
+    return "\n".join(lines)
+
+
+def _section_for(loc: tuple) -> type[BaseModel] | None:
+    """The model class at a location path, for listing allowed keys."""
+    model: type[BaseModel] = scenario_model()
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", (annotation,))
+        found = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if found is None:
+            return None
+        model = found
+    return model
+
+
+def _parse_override_value(text: str) -> Any:
+    """Interpret a --set value as TOML (numbers, booleans, lists, quoted strings) or a bare string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Apply ``dotted.key=value`` overrides to raw scenario data (validated afterwards)."""
+    for item in overrides:
+        if "=" not in item:
+            raise ScenarioError(f"--set '{item}': expected dotted.key=value, e.g. run.days=365")
+        key, _, raw = item.partition("=")
+        parts = [p for p in key.strip().split(".") if p]
+        if not parts:
+            raise ScenarioError(f"--set '{item}': empty key")
+        node = data
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise ScenarioError(f"--set '{item}': '{part}' is not a table")
+            node = child
+        node[parts[-1]] = _parse_override_value(raw.strip())
+    return data
+
+
+def read_scenario_data(path: str | Path) -> dict:
+    """Read a TOML scenario into a dict, with user-facing errors for unreadable files."""
+    path = Path(path)
+    if not path.exists():
+        raise ScenarioError(f"{path}: no such scenario file")
+    if path.is_dir():
+        raise ScenarioError(f"{path}: is a directory, expected a .toml scenario file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file; expected a TOML scenario") from None
+    if not text.strip():
+        raise ScenarioError(f"{path}: the file is empty; a scenario needs at least a name")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+
+
+def validate_scenario(data: dict, source: str = "scenario"):
+    """Validate raw data into a :class:`Scenario`, raising :class:`ScenarioError` on any problem."""
+    try:
+        return scenario_model().model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError(_format_validation_error(err, source)) from None
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None):
+    """Load, override and validate a scenario file.
+
+    Args:
+        path: TOML scenario file.
+        overrides: ``dotted.key=value`` strings applied before validation.
+
+    Returns:
+        The validated scenario.
+
+    Raises:
+        ScenarioError: with a message naming the file, field, value and what is allowed.
+    """
+    data = read_scenario_data(path)
+    data = apply_overrides(data, overrides or [])
+    return validate_scenario(data, source=str(path))
+
+
+def json_schema() -> str:
+    """The scenario JSON Schema, for editors (``scenarios/scenario.schema.json``)."""
+    return json.dumps(scenario_model().model_json_schema(), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,137 @@
+"""Drawing the population on day 0: investors, borrowers, the first positions and the first loans.
+
+Every draw comes from the model's generator, in a fixed order (platforms, their signal noise,
+investors, borrowers, the initial allocation, the initial lending), so a seed gives the same
+market in any process.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.market import flows
+from sim.market.decisions import MIN_TICKET, consideration_sets, step_context
+from sim.market.engine import ArrayEngine
+from sim.market.rules import DAYS_PER_YEAR
+
+if TYPE_CHECKING:
+    from sim.model import P2PModel
+
+TRAIT_CONCENTRATION = 4.0  # Beta(m * c, (1 - m) * c) of investor traits: mean m, modest spread
+INITIAL_LENDING_ROUNDS = 4  # one pass leaves applicants unmatched; four fill the books
+
+
+def beta_with_mean(rng: np.random.Generator, mean: float, size: int,
+                   concentration: float = TRAIT_CONCENTRATION) -> np.ndarray:
+    """``size`` Beta draws with the given mean (clipped into (0.001, 0.999)) and concentration."""
+    m = min(max(mean, 1e-3), 1 - 1e-3)
+    return rng.beta(m * concentration, (1 - m) * concentration, size)
+
+
+def draw_signal_noise(model: P2PModel) -> None:
+    """Each platform's initial noise in investors' signal of its true risk (sd from disclosure)."""
+    plats = model.platforms
+    plats.signal_noise[: plats.n] = (model.conditions.signal_noise
+                                     * model.rng.standard_normal(plats.n))
+
+
+def draw_investors(model: P2PModel) -> None:
+    """Wealth (Pareto), target P2P share, literacy, risk tolerance and attention (Beta)."""
+    ic, inv, rng = model.config.investors, model.investors, model.rng
+    n = inv.count
+    wealth = ic.wealth_min * (1.0 + rng.pareto(ic.wealth_alpha - 0.0, n))
+    inv.cash[:] = wealth
+    inv.initial_wealth[:] = wealth
+    inv.target_share[:] = beta_with_mean(rng, ic.p2p_share_mean, n)
+    inv.literacy[:] = beta_with_mean(rng, ic.literacy_mean, n)
+    inv.risk_tolerance[:] = beta_with_mean(rng, ic.risk_tolerance_mean, n)
+    inv.attention[:] = beta_with_mean(rng, ic.attention_mean, n)
+    model.ledger.opening_investor_cash = float(wealth.sum())
+    if ic.savings_rate > 0:  # constant: computed once
+        inv.daily_savings = inv.initial_wealth * (ic.savings_rate / DAYS_PER_YEAR)
+        inv.daily_savings_total = float(inv.daily_savings.sum())
+
+
+def draw_borrowers(model: P2PModel, idx: np.ndarray) -> None:
+    """Fresh borrowers ``idx`` (at start, and to replace those who defaulted).
+
+    True PD is Beta with mean ``pd_mean``; a share ``misreport_share`` report a PD lower by
+    ``misreport_strength`` ("brushing credit" [S3]); loan size is lognormal, capped by policy.
+    """
+    bc, b, rng, cond = model.config.borrowers, model.borrowers, model.rng, model.conditions
+    k = len(idx)
+    if k == 0:
+        return
+    m = bc.pd_mean
+    true_pd = (rng.beta(m * bc.pd_concentration, (1 - m) * bc.pd_concentration, k) if 0 < m < 1
+               else np.full(k, m))
+    misreports = rng.random(k) < bc.misreport_share
+    b.true_pd[idx] = true_pd
+    b.reported_pd[idx] = np.where(misreports, true_pd * (1 - cond.misreport_strength), true_pd)
+    b.sector[idx] = rng.integers(0, bc.sectors, k)
+    b.loan_size[idx] = np.minimum(
+        bc.loan_size_median * np.exp(bc.loan_size_sigma * rng.standard_normal(k)),
+        cond.loan_size_cap)
+    b.n_loans[idx] = 0
+    b.refinancing_stress[idx] = 0.0
+
+
+def initial_allocation(model: P2PModel) -> None:
+    """Day 0: investors fill their slots, with term maturities spread over the product terms.
+
+    Each slot gets ``initial_fill * target_share * wealth / slots``, placed by the same logit
+    choice investors use later (array form).
+    """
+    ic, inv, rng = model.config.investors, model.investors, model.rng
+    ctx = step_context(model)
+    choose = ArrayEngine(model).choices
+    every = np.arange(inv.count)
+    per_slot = ic.initial_fill * inv.target_share * inv.initial_wealth / inv.slots
+    menu = model.conditions.product_terms
+    for _ in range(inv.slots):
+        ok = every[per_slot >= MIN_TICKET]
+        considered = consideration_sets(model, rng.random((len(ok), ic.consideration_set)))
+        if considered is None:
+            return
+        choice = choose(ctx, ok, considered, rng.random(len(ok)))
+        u_demand, u_term = rng.random(len(ok)), rng.random(len(ok))
+        chosen = choice >= 0
+        who, where = ok[chosen], choice[chosen]
+        demand = u_demand[chosen] < model.platforms.demand_share[where]
+        # Positions outstanding at a moment are length-biased: a product twice as long is
+        # twice as likely to be found open, so day-0 terms are drawn with weight ~ term.
+        weight = np.cumsum(menu) / menu.sum()
+        terms = menu[np.minimum(np.searchsorted(weight, u_term[chosen], side="right"),
+                                len(menu) - 1)]
+        # Spread first maturities uniformly over the term so day-0 cohorts do not bunch.
+        first = 1 + (rng.random(len(who)) * terms).astype(np.int64)
+        flows.open_positions(model, who, where, per_slot[who], demand, first)
+    model.platforms.deposits_window[:] = 0.0
+    model.flows_today.clear()
+
+
+def initial_lending(model: P2PModel) -> None:
+    """Day 0: platforms lend out their funds; loans are seasoned so maturities are spread."""
+    book = model.loans
+    start = book.n
+    for round_ in range(INITIAL_LENDING_ROUNDS):
+        capacity = model.borrowers.n_loans < model.conditions.max_lenders
+        flows.lend(model, np.flatnonzero(capacity), divert=round_ == 0)
+    rows = np.arange(start, book.n)
+    rows = rows[~book.fake[rows]]
+    term = np.maximum(book.maturity[rows] - model.day, 1)
+    remaining = 1 + (model.rng.random(len(rows)) * term).astype(np.int64)
+    book.maturity[rows] = model.day + remaining
+    book.instalment[rows] = book.principal[rows] / remaining
+    model.flows_today.clear()
+
+
+def receive_savings(model: P2PModel) -> None:
+    """New savings arrive as cash: ``savings_rate * initial_wealth / 365`` a day per investor."""
+    inv = model.investors
+    if inv.daily_savings is None:
+        return
+    inv.cash += inv.daily_savings
+    model.ledger.book_market("savings", inv.daily_savings_total)
