@@ -90,6 +90,7 @@ class Recorder:
         self.panel_days = 0
 
     def collect(self, model: P2PModel) -> None:
+        """Record today's series and panel row."""
         self.collector.collect(model)
         if self.panel_days < self.panel["cash"].shape[0]:
             n = model.platforms.n
@@ -99,10 +100,12 @@ class Recorder:
         self.model = model
 
     def timeseries(self) -> pd.DataFrame:
+        """The daily series, one row per day from day 0."""
         df = self.collector.get_model_vars_dataframe().reset_index(drop=True)
         return df
 
     def platform_daily(self) -> pd.DataFrame:
+        """The platform x day panel, from each platform's entry day."""
         model = self.model
         n = model.platforms.n
         days = self.panel_days
@@ -120,6 +123,7 @@ class Recorder:
 
 
 def platform_table(model: P2PModel) -> pd.DataFrame:
+    """One row per platform ever created: owner, status, cause, dates, balance sheet."""
     p = model.platforms
     n = p.n
     causes = {f["platform"]: f["cause"] for f in model.failures}
@@ -230,8 +234,11 @@ def estate_shortfalls(model: P2PModel) -> np.ndarray:
 
 
 def investors_with_loss(model: P2PModel, shortfall: np.ndarray) -> np.ndarray:
-    """Investors who lost money: a claim written off, or a claim on an estate expected to fall
-    short (see :func:`estate_shortfalls`)."""
+    """Investors who lost money.
+
+    A claim written off, or a claim on an estate expected to fall short (see
+    :func:`estate_shortfalls`).
+    """
     inv = model.investors
     lost = inv.loss > 0
     for platform in np.flatnonzero(shortfall > 1e-6):

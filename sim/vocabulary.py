@@ -1,5 +1,7 @@
-"""The names p2psim uses everywhere: statuses, owner types, failure causes, contagion channels,
-event kinds and the outcomes a run reports.
+"""The names p2psim uses everywhere.
+
+Statuses, owner types, failure causes, contagion channels, event kinds and the outcomes a run
+reports.
 
 Every other module takes these names from here, so a cause, a channel or an outcome is spelled
 once. The string enums compare equal to their values (``FailureCause.RUN == "run"``) and are
@@ -33,8 +35,11 @@ OPEN_STATUSES = (Status.ACTIVE, Status.DISTRESSED)
 
 
 class Owner(IntEnum):
-    """Owner types [S0 §IV.A, S3]: honest, Ponzi (fake loans, old investors paid from new
-    money) and fraudulent (absconds when that beats carrying on)."""
+    """Owner types [S0 §IV.A, S3].
+
+    Honest; Ponzi (fake loans, old investors paid from new money); fraudulent (absconds when
+    that beats carrying on).
+    """
 
     HONEST = 0
     PONZI = 1

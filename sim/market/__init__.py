@@ -1,1 +1,1 @@
-"""market"""
+"""The market engine: population state, behaviour rules, money flows and platform life."""

@@ -41,32 +41,39 @@ class Platform(mesa.Agent):
 
     @property
     def status(self) -> Status:
+        """Current status."""
         return Status(int(self._get("status")))
 
     @property
     def owner(self) -> Owner:
+        """Owner type."""
         return Owner(int(self._get("owner")))
 
     @property
     def cash(self) -> float:
+        """Cash, yuan."""
         return float(self._get("cash"))
 
     @property
     def loans(self) -> float:
+        """Real loans outstanding, yuan."""
         return float(self._get("loans"))
 
     @property
     def products(self) -> float:
+        """Investor claims (product liabilities), yuan."""
         return float(self._get("products"))
 
     @property
     def equity(self) -> float:
+        """Book equity: cash + loans + fake loans - claims, yuan."""
         p = self.model.platforms
         i = self.index
         return float(p.cash[i] + p.loans[i] + p.fake_loans[i] - p.products[i])
 
     @property
     def promised_rate(self) -> float:
+        """Promised investor rate, annual."""
         return float(self._get("rate"))
 
     def __repr__(self) -> str:
@@ -87,11 +94,13 @@ class Investor(mesa.Agent):
 
     @property
     def slot_range(self) -> range:
+        """This investor's position slots."""
         k = self.model.investors.slots
         return range(self.index * k, (self.index + 1) * k)
 
     @property
     def cash(self) -> float:
+        """Uninvested cash, yuan."""
         return float(self.model.investors.cash[self.index])
 
     @property
@@ -187,10 +196,12 @@ class Borrower(mesa.Agent):
 
     @property
     def true_pd(self) -> float:
+        """True annual default probability."""
         return float(self.model.borrowers.true_pd[self.index])
 
     @property
     def reported_pd(self) -> float:
+        """Reported annual default probability (lower if the borrower inflates its quality)."""
         return float(self.model.borrowers.reported_pd[self.index])
 
     def defaults_today(self, ctx: StepContext, u: float) -> bool:
@@ -208,8 +219,10 @@ class Borrower(mesa.Agent):
 
 
 class ObjectEngine:
-    """The rules one Mesa agent at a time (``run.engine = "object"``): the executable
-    specification of :class:`~sim.market.engine.ArrayEngine`, with the same interface.
+    """The rules one Mesa agent at a time (``run.engine = "object"``).
+
+    The executable specification of :class:`~sim.market.engine.ArrayEngine`, with the same
+    interface.
 
     Args:
         model: the model whose agents it steps.

@@ -56,6 +56,7 @@ class PositionIndex:
         return key
 
     def add(self, slots: np.ndarray, maturity: np.ndarray, demand: np.ndarray) -> None:
+        """Index positions ``slots`` just opened or rolled over (``demand`` or maturing)."""
         if len(slots) == 0:
             return
         self.demand_added.append(slots[demand])
@@ -105,8 +106,10 @@ class PositionIndex:
         return self._positions(current), self._key_of(current)
 
     def _entries(self, slots: np.ndarray, platform: np.ndarray) -> np.ndarray:
-        """Demand entries ``position << 32 | key``: sorted by position, and one array to
-        compact and insert into instead of two."""
+        """Demand entries ``position << 32 | key``.
+
+        Sorted by position, and one array to compact and insert into instead of two.
+        """
         return (slots.astype(np.int64) << 32) | self._keys(slots, platform).astype(np.int64)
 
     @staticmethod

@@ -1,1 +1,1 @@
-"""mechanisms"""
+"""Mechanisms that act on the market: scheduled shocks, contagion channels, policies."""

@@ -77,8 +77,7 @@ class Shock:
         return None
 
     def check_target(self, model: P2PModel) -> None:
-        """Raise :class:`~sim.schema.ScenarioError` if the shock names an unknown platform or
-        sector."""
+        """Raise :class:`~sim.schema.ScenarioError` on an unknown platform or sector."""
         if self.cfg.platform not in (None, LARGEST):
             platform_index(model, self.cfg.platform)
         sectors = model.config.borrowers.sectors
@@ -127,8 +126,10 @@ class FundingShock(Shock):
 
 
 class LiquidityShock(Shock):
-    """Investors' ordinary redemption need multiplied by ``1 + size`` (Diamond-Dybvig
-    impatient types)."""
+    """Investors' ordinary redemption need multiplied by ``1 + size``.
+
+    The Diamond-Dybvig impatient types: a share of investors needs cash now.
+    """
 
     kind = "liquidity"
     size_meaning = "multiple of the redemption need minus one"
@@ -154,8 +155,10 @@ class FraudShock(Shock):
 
 
 class RumourShock(Shock):
-    """Public bad news of intensity ``size`` at ``platform`` or everywhere, with fundamentals
-    unchanged [S0 §IV.A, S3]."""
+    """Public bad news of intensity ``size`` at ``platform`` or everywhere.
+
+    Fundamentals do not change [S0 §IV.A, S3].
+    """
 
     kind = "rumour"
     size_meaning = "news intensity, 1 = as strong as public distress"
@@ -206,8 +209,10 @@ class DeadlineShock(Shock):
 
 
 class OutageShock(Shock):
-    """``platform`` (or the largest) can neither take nor pay money for ``duration`` days
-    [S0 §IV.D, S1, S2]."""
+    """``platform`` (or the largest) can neither take nor pay money for ``duration`` days.
+
+    A technical outage or cyber incident [S0 §IV.D, S1, S2].
+    """
 
     kind = "outage"
 
