@@ -8,7 +8,7 @@ PYTHON := $(shell for p in python3.13 python3.12; do \
     $$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; exit 0; }; done; \
     ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | head -n 1)
 
-.PHONY: run test lint bench clean-venv
+.PHONY: run test quick lint bench clean-venv
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found (install python3.12)"; exit 1; }
@@ -20,9 +20,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/p2psim run $(SCENARIO)
 
-test: $(STAMP)
+lint: $(STAMP)
 	$(VENV)/bin/ruff check sim tests
+	$(VENV)/bin/lint-imports
+
+# Everything, slow tests included (what CI runs).
+test: lint
 	$(VENV)/bin/pytest
+
+# The fast subset (tests not marked slow), for the edit-test loop: well under a minute.
+quick: lint
+	$(VENV)/bin/pytest -m "not slow"
 
 bench: $(STAMP)
 	$(VENV)/bin/p2psim bench

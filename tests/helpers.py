@@ -1,8 +1,9 @@
-"""Small scenario builders and state helpers for the rule, mechanism, accounting, determinism
-and engine tests.
+"""The one scenario builder of the tests, its variants, and state helpers.
 
-Every builder returns a fresh, validated :class:`sim.config.Scenario` small enough to run in well
-under a second: 8 platforms, 400 investors, 100 borrowers, 40 days, with conservation checks on.
+:func:`small_scenario` returns a fresh, validated :class:`sim.config.Scenario` small enough to
+run in well under a second: 8 platforms, 400 investors, 100 borrowers, 40 days, with
+conservation checks on. Every other builder starts from it and changes tables with
+:func:`changed`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,22 @@ from sim.config import CustomPlatform, Scenario
 from sim.model import P2PModel
 
 
-def small_scenario(**sections) -> Scenario:
-    """A small market; ``sections`` map a scenario table to field overrides.
+def changed(sc: Scenario, **sections) -> Scenario:
+    """``sc`` with fields changed in place; ``sections`` map a table to field values.
 
-    Example: ``small_scenario(platforms={"count": 5}, investors={"count": 300})``.
+    Example: ``changed(sc, platforms={"count": 5}, investors={"count": 300})``. Every value is
+    validated as it is set.
+    """
+    for section, values in sections.items():
+        target = getattr(sc, section)
+        for key, value in values.items():
+            setattr(target, key, value)
+    return sc
+
+
+def small_scenario(**sections) -> Scenario:
+    """A small market; ``sections`` map a scenario table to field overrides (see :func:`changed`).
+
     Balance sheets are scaled to about 50 investors per platform (the default assumes 1,000).
     """
     sc = Scenario()
@@ -29,11 +42,7 @@ def small_scenario(**sections) -> Scenario:
     sc.platforms.abscond_min_cash = 1e4
     sc.investors.count = 400
     sc.borrowers.count = 100
-    for section, values in sections.items():
-        target = getattr(sc, section)
-        for key, value in values.items():
-            setattr(target, key, value)
-    return sc
+    return changed(sc, **sections)
 
 
 def calm_scenario(**sections) -> Scenario:

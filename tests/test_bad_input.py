@@ -129,6 +129,7 @@ def assert_clean_error(proc: subprocess.CompletedProcess, *needles) -> None:
         assert str(needle) in proc.stderr, (needle, proc.stderr)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_bad_scenario_or_override(finished, name):
     path, proc = finished[name]

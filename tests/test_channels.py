@@ -36,6 +36,7 @@ from sim.config import CustomPlatform, Scenario, ShockConfig
 from sim.mechanisms.channels import CHANNELS
 from sim.model import P2PModel
 from sim.vocabulary import Status
+from tests.helpers import changed, small_scenario
 
 SHOCKED = "A"
 OTHERS = "BCDEFG"
@@ -54,23 +55,12 @@ def market(named: list[CustomPlatform], shock: ShockConfig, days: int = 60,
 
     ``sections`` map a scenario table to field overrides, e.g. ``investors={"literacy_mean": 0.5}``.
     """
-    sc = Scenario()
+    sc = small_scenario(run={"days": days, "check_invariants": False},
+                        platforms={"count": 0, "share_ponzi": 0.0, "share_fraud": 0.0,
+                                   "entry_per_year": 0.0, "custom": named},
+                        investors={"count": 1500}, borrowers={"count": 400})
     sc.name = "channel"
-    sc.run.days = days
-    sc.run.check_invariants = False
-    pc = sc.platforms
-    pc.count = 0
-    pc.share_ponzi = pc.share_fraud = 0.0
-    pc.entry_per_year = 0.0
-    pc.capital_median = 1.5e5  # ~400 investors per platform: balance sheets scaled alike
-    pc.fixed_cost = 1.5e3
-    pc.abscond_min_cash = 1e4
-    pc.custom = named
-    sc.investors.count = 1500
-    sc.borrowers.count = 400
-    for section, values in sections.items():
-        for key, value in values.items():
-            setattr(getattr(sc, section), key, value)
+    changed(sc, **sections)
     for name in CHANNELS:
         getattr(sc.channels, name).enabled = False
     sc.shocks = [shock]
@@ -239,6 +229,7 @@ def test_channel_carries_the_shock_to_other_platforms_only_when_on(case: Case):
 
 
 # --------------------------------------------------------------------------- 2. dose-response
+@pytest.mark.slow
 @pytest.mark.parametrize("case", list(CASES.values()), ids=list(CASES))
 def test_failures_rise_with_channel_strength(case: Case):
     sc = case.build()

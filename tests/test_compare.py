@@ -230,6 +230,7 @@ def test_common_random_numbers_baseline_replication_equals_a_plain_run(scenario_
     assert len(comp.series) == 2 * 2 * 31
 
 
+@pytest.mark.slow
 def test_workers_do_not_change_the_results(compared):
     one = (compared[1] / "comparison.csv").read_bytes()
     two = (compared[2] / "comparison.csv").read_bytes()
@@ -238,6 +239,7 @@ def test_workers_do_not_change_the_results(compared):
 
 
 # ----------------------------------------------------------------------------- outputs
+@pytest.mark.slow
 def test_cli_writes_a_complete_comparison_folder(compared, scenario_file):
     folder = compared[1]
     names = {p.name for p in folder.iterdir()}

@@ -13,7 +13,7 @@ import pytest
 from sim import P2PModel, load_scenario
 from sim.config import ShockConfig
 from sim.vocabulary import Owner
-from tests.conftest import tiny_scenario
+from tests.helpers import small_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 FULL_COVER = ["policies.protection_fund.enabled=true",
@@ -37,7 +37,7 @@ def test_fully_backed_fund_removes_the_panic_run_on_a_solvent_platform(seed):
 
 
 def wave_scenario(**fund):
-    sc = tiny_scenario(platforms={"count": 8, "share_ponzi": 0.0, "share_fraud": 0.0,
+    sc = small_scenario(platforms={"count": 8, "share_ponzi": 0.0, "share_fraud": 0.0,
                                   "entry_per_year": 0.0},
                        resolution={"max_days": 200})
     sc.run.days = 60
@@ -190,6 +190,7 @@ def _credit_downturn(seed: int, *sets: str):
     return model
 
 
+@pytest.mark.slow
 def test_risk_reserve_absorbs_loan_losses_so_fewer_platforms_go_insolvent():
     """S1 §3(2): losses hit the reserve before investors; borrowers pay for it in fees."""
     without, with_reserve = [], []
@@ -206,6 +207,7 @@ def test_risk_reserve_absorbs_loan_losses_so_fewer_platforms_go_insolvent():
     assert all(w <= o for w, o in zip(with_reserve, without, strict=True))
 
 
+@pytest.mark.slow
 def test_an_exhausted_reserve_covers_no_more_than_it_holds():
     model = _credit_downturn(1, "policies.risk_reserve.enabled=true",
                              "policies.risk_reserve.fee_rate=0.001")
@@ -236,6 +238,7 @@ EARLY_WARNING = ["policies.early_warning.enabled=true",
                  "policies.early_warning.inspections_per_review=10"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_early_warning_winds_platforms_down_before_they_fail(seed):
     """S4: flagged, inspected platforms are wound down in order before they would fail."""
@@ -282,17 +285,20 @@ def _mean(outcome: str, policies: tuple[str, ...] = ()) -> float:
     return float(np.mean([_ponzi_market(seed, policies)[outcome] for seed in (1, 2, 3)]))
 
 
+@pytest.mark.slow
 def test_disclosure_lets_investors_see_ponzi_books_so_less_money_is_diverted():
     """S0 §V.D, S2: disclosure shows fake loans to investors who read the signal."""
     assert _mean("stolen", ("disclosure",)) < 0.97 * _mean("stolen")
 
 
+@pytest.mark.slow
 def test_education_moves_money_away_from_high_rate_ponzi_platforms():
     """S0 §V.D: literate investors weigh risk against the promised rate."""
     assert _mean("ponzi_deposit_share", ("education",)) < 0.9 * _mean("ponzi_deposit_share")
     assert _mean("stolen", ("education",)) < 0.9 * _mean("stolen")
 
 
+@pytest.mark.slow
 def test_disclosure_and_education_work_best_together():
     """Disclosure helps those who can read it: together they halve Ponzi owners' takings."""
     both = ("disclosure", "education")

@@ -55,6 +55,7 @@ def test_baseline_is_calm_for_two_months():
     assert ts["credit_supplied"].iloc[1:].mean() > 0
 
 
+@pytest.mark.slow
 def test_fraud_at_the_largest_platform_spreads_by_information_and_not_without_it():
     config = load_scenario(SCENARIOS / "fraud_largest.toml", ["run.days=200"])
     model = P2PModel(config)

@@ -19,7 +19,7 @@ from sim import P2PModel
 from sim.config import CustomPlatform, ScenarioError, ShockConfig, validate_scenario
 from sim.mechanisms.shocks import REGULATORY_WARNING_NEWS
 from sim.vocabulary import Status
-from tests.helpers import calm_scenario, index_of, with_custom
+from tests.helpers import calm_scenario, changed, index_of, with_custom
 
 SEED = 7
 START = 8
@@ -45,10 +45,7 @@ def base_scenario():
 
 
 def scenario(*shocks: ShockConfig, **changes):
-    sc = base_scenario()
-    for section, values in changes.items():
-        for key, value in values.items():
-            setattr(getattr(sc, section), key, value)
+    sc = changed(base_scenario(), **changes)
     sc.shocks = list(shocks)
     return sc
 

@@ -33,11 +33,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
 from scipy import stats
 from tqdm import tqdm
 
-from sim.config import PoliciesConfig, Scenario, ScenarioError, validate_scenario
+from sim.config import Scenario, ScenarioError, validate_scenario
+from sim.mechanisms.policies import registered_policies
 
 BASELINE = "none"
 ALL_SINGLE = "all-single"
@@ -111,16 +111,12 @@ class PolicySet:
 
 
 def policy_names() -> list[str]:
-    """The policies of :class:`~sim.config.PoliciesConfig` that can be switched on, in order.
+    """The registered policies, in the order they act.
 
-    Derived from the schema, so a policy added there is known here without any change.
+    Read from the registry (:func:`sim.mechanisms.policies.registered_policies`), so a new
+    policy is known here without any change.
     """
-    names = []
-    for name, info in PoliciesConfig.model_fields.items():
-        model = info.annotation
-        if isinstance(model, type) and issubclass(model, BaseModel) and "enabled" in model.model_fields:
-            names.append(name)
-    return names
+    return list(registered_policies())
 
 
 def _known_names_text() -> str:
