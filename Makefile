@@ -24,13 +24,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check sim tests
 	$(VENV)/bin/lint-imports
 
-# Everything, slow tests included (what CI runs).
+# Everything, slow tests included (what CI runs), on two processes (a test file stays in one).
 test: lint
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 2 --dist loadfile
 
 # The fast subset (tests not marked slow), for the edit-test loop: well under a minute.
 quick: lint
-	$(VENV)/bin/pytest -m "not slow"
+	$(VENV)/bin/pytest -n 2 --dist loadfile -m "not slow"
 
 bench: $(STAMP)
 	$(VENV)/bin/p2psim bench

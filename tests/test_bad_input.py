@@ -138,16 +138,19 @@ def test_bad_scenario_or_override(finished, name):
         assert str(path) in proc.stderr
 
 
+@pytest.mark.slow
 def test_missing_file(finished):
     path, proc = finished["missing_file"]
     assert_clean_error(proc, path, "no such scenario file")
 
 
+@pytest.mark.slow
 def test_directory_instead_of_file(finished):
     path, proc = finished["directory"]
     assert_clean_error(proc, path, "is a directory")
 
 
+@pytest.mark.slow
 def test_out_that_is_not_a_run_folder_is_left_alone(finished):
     path, proc = finished["out_not_a_run_folder"]
     assert_clean_error(proc, path, "not a p2psim run folder")

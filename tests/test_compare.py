@@ -286,6 +286,7 @@ def test_cli_prints_the_headline_table(scenario_file, tmp_path, capsys):
     assert out.rstrip().endswith(f"results: {tmp_path / 'c'}")
 
 
+@pytest.mark.slow
 def test_report_is_self_contained_and_says_what_it_found(compared):
     text = (compared[1] / "report.html").read_text(encoding="utf-8")
     assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", text)
