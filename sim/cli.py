@@ -163,25 +163,27 @@ def comparison_table(comp, outcomes=None) -> str:
 
     ``*`` marks a difference whose confidence interval excludes zero.
     """
-    from sim.experiments import compare
+    from sim.experiments import analysis
+    from sim.experiments.policy_sets import BASELINE
     from sim.outputs import report
+    from sim.vocabulary import HEADLINE_OUTCOMES
 
-    outcomes = outcomes or [o for o in compare.HEADLINE if o in set(comp.table["outcome"])]
+    outcomes = outcomes or [o for o in HEADLINE_OUTCOMES if o in set(comp.table["outcome"])]
     table = comp.rows()
     width = max(len("policy set"), *(len(n) for n in comp.set_names))
     blocks = []
     for outcome in outcomes:
-        label, kind, _ = compare.outcome_info(outcome)
+        label, kind, _ = report.outcome_info(outcome)
         rows = []
         for name in comp.set_names:
             row = table[(name, outcome)]
             mean = report.fmt(row["mean"], kind)
-            if name == compare.BASELINE:
+            if name == BASELINE:
                 rows.append((name, mean, "reference", ""))
                 continue
             diff = report.fmt(row["diff"], kind, signed=True)
             ci = report.fmt_range(row["ci_low"], row["ci_high"], kind)
-            rows.append((name, mean, diff + ("*" if compare.significant(row) else ""), ci))
+            rows.append((name, mean, diff + ("*" if analysis.significant(row) else ""), ci))
         w = [width, *(max(len(h), *(len(r[i]) for r in rows))
                       for i, h in ((1, "mean"), (2, "diff vs none"), (3, "95% CI of diff")))]
         lines = [label,
@@ -194,7 +196,7 @@ def comparison_table(comp, outcomes=None) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run every policy set with common random numbers, write the report folder, print a table."""
-    from sim.experiments import compare
+    from sim.experiments import compare, policy_sets
     from sim.outputs import report, results
 
     if args.replications < 1:
@@ -205,7 +207,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.steps is not None:
         sets_.append(f"run.days={args.steps}")
     scenario = load_scenario(args.scenario, sets_)
-    sets = compare.policy_sets(args.policies, scenario)
+    sets = policy_sets.policy_sets(args.policies, scenario)
     try:
         if args.out:  # refuse a bad target before runs that may take many minutes
             results.check_out_dir(args.out)

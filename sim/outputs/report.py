@@ -27,8 +27,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 import sim
-from sim.experiments import compare
-from sim.experiments.compare import BASELINE, HEADLINE, Comparison, outcome_info, significant
+from sim import vocabulary
+from sim.experiments import analysis
+from sim.experiments.analysis import significant
+from sim.experiments.compare import Comparison
+from sim.experiments.policy_sets import BASELINE, scenario_for
 from sim.outputs.plots import money_scale
 from sim.outputs.results import (
     DEFAULT_ROOT,
@@ -61,6 +64,12 @@ LOSS_NOTE = ("Investor losses after cover: what investors bear after protection-
              "payouts back.")
 DIFF_FIGURE = "differences.png"
 FRONTIER_FIGURE = "efficiency_stability.png"
+
+
+def outcome_info(key: str) -> tuple[str, str, int]:
+    """(label, unit kind, better direction) of an outcome, from the registry."""
+    o = vocabulary.outcome(key)
+    return o.label, ("yuan" if o.unit == vocabulary.Unit.YUAN_PER_DAY else str(o.unit)), o.better
 
 
 # ----------------------------------------------------------------------------- numbers as text
@@ -281,7 +290,7 @@ def _subtitle(comp: Comparison) -> str:
 def plot_time_bands(comp: Comparison, column: str, rolling: int, title: str, kind: str,
                     path: Path) -> None:
     """Small multiples: one panel per policy set, its mean and 95% band over the baseline's."""
-    bands = compare.series_bands(comp.series, column, rolling=rolling)
+    bands = analysis.series_bands(comp.series, column, rolling=rolling)
     names = comp.set_names[1:] or [BASELINE]
     colours = set_colours(comp.set_names)
     ncols = min(4, len(names))
@@ -366,8 +375,8 @@ def plot_frontier(comp: Comparison, path: Path) -> None:
     runs = comp.runs
     fig = Figure(figsize=(13, 6), layout="constrained")
     left, right = fig.subplots(1, 2)
-    levels = {n: (compare.mean_ci(runs.loc[runs["set"] == n, x_key]),
-                  compare.mean_ci(runs.loc[runs["set"] == n, y_key])) for n in names}
+    levels = {n: (analysis.mean_ci(runs.loc[runs["set"] == n, x_key]),
+                  analysis.mean_ci(runs.loc[runs["set"] == n, y_key])) for n in names}
     xs_all = [v for (x, _) in levels.values() for v in x[:3]]
     ys_all = [v for (_, y) in levels.values() for v in y[:3]]
     xscale, xunit = money_scale(np.array(xs_all))
@@ -430,7 +439,7 @@ def plot_frontier(comp: Comparison, path: Path) -> None:
 
 def plot_differences(comp: Comparison, path: Path) -> None:
     """Forest plot: each headline outcome's paired difference from ``none`` per set, 95% CI."""
-    outcomes = [o for o in HEADLINE if o in set(comp.table["outcome"])]
+    outcomes = [o for o in vocabulary.HEADLINE_OUTCOMES if o in set(comp.table["outcome"])]
     names = comp.set_names[1:]
     ncols = 4
     nrows = max(1, math.ceil(len(outcomes) / ncols))
@@ -521,7 +530,7 @@ def to_toml(data: dict) -> str:
 
 def scenario_toml(comp: Comparison) -> str:
     """The scenario as run for the baseline (seed = first replication seed, every policy off)."""
-    sc = compare.scenario_for(comp.scenario, comp.sets[0], seed=comp.seeds[0])
+    sc = scenario_for(comp.scenario, comp.sets[0], seed=comp.seeds[0])
     return to_toml(sc.model_dump(mode="json"))
 
 
@@ -746,7 +755,7 @@ METHOD = (
 def render_html(comp: Comparison, figures: list[Path], toml_text: str) -> str:
     """The self-contained HTML report (inline CSS, images as data URIs, no external links)."""
     sc = comp.scenario
-    headline = [o for o in HEADLINE if o in set(comp.table["outcome"])]
+    headline = [o for o in vocabulary.HEADLINE_OUTCOMES if o in set(comp.table["outcome"])]
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Policy comparison: {html.escape(sc.name)}</title><style>{CSS}</style></head><body>",
@@ -795,7 +804,7 @@ def render_html(comp: Comparison, figures: list[Path], toml_text: str) -> str:
 def render_markdown(comp: Comparison, figures: list[Path], toml_text: str) -> str:
     """The Markdown twin of the HTML report; figures are the PNG files next to it."""
     sc = comp.scenario
-    headline = [o for o in HEADLINE if o in set(comp.table["outcome"])]
+    headline = [o for o in vocabulary.HEADLINE_OUTCOMES if o in set(comp.table["outcome"])]
     lines = [
         f"# Policy comparison: {sc.name}", "",
         f"{len(comp.sets)} policy sets × {comp.replications} replications, {sc.run.days:,} days "
