@@ -21,6 +21,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.outputs.formatting import money_scale
+
 if TYPE_CHECKING:
     from sim.experiments.runner import RunResult
 
@@ -32,16 +34,6 @@ STATUS_COLOURS = {
 DEPOSIT_COLOUR, PAYOUT_COLOUR, BACKLOG_COLOUR = "#2a9d8f", "#d1495b", "#f2b134"
 ROLLING_DAYS = 7
 DPI = 110
-
-
-def money_scale(values: pd.Series | np.ndarray) -> tuple[float, str]:
-    """Divisor and unit label that keep the largest absolute value between 1 and 1,000."""
-    finite = np.abs(np.asarray(values, dtype=float))
-    top = float(np.nanmax(finite)) if finite.size and np.isfinite(finite).any() else 0.0
-    for divisor, unit in ((1e9, "billion yuan"), (1e6, "million yuan"), (1e3, "thousand yuan")):
-        if top >= divisor:
-            return divisor, unit
-    return 1.0, "yuan"
 
 
 def _subtitle(result: RunResult) -> str:

@@ -29,10 +29,11 @@ from matplotlib.figure import Figure
 import sim
 from sim import vocabulary
 from sim.experiments import analysis
-from sim.experiments.analysis import significant
+from sim.experiments.analysis import significant, verdict
 from sim.experiments.compare import Comparison
 from sim.experiments.policy_sets import BASELINE, scenario_for
-from sim.outputs.plots import money_scale
+from sim.outputs import formatting
+from sim.outputs.formatting import heading, interval, money_scale, short
 from sim.outputs.results import (
     DEFAULT_ROOT,
     OutputError,
@@ -42,21 +43,23 @@ from sim.outputs.results import (
     versions,
     write_folder,
 )
+from sim.vocabulary import Unit
 
 DPI = 110
 BASELINE_COLOUR = "#444444"
-GOOD, BAD = "#1b7f3b", "#b3261e"  # differences whose CI excludes 0, in the better / worse direction
+# Differences whose CI excludes 0: in the better direction, the worse one, or with no better one.
+VERDICT_COLOURS = {"good": "#1b7f3b", "bad": "#b3261e", "changed": "#1f4e9c"}
 
-# Over-time figures: (file, series, rolling days, title, y label kind).
+# Over-time figures: (file, series, rolling days, title, unit of the y axis).
 TIME_FIGURES = (
     ("ts_platforms_operating.png", "platforms_operating", 1,
-     "Platforms operating (active or distressed)", "count"),
+     "Platforms operating (active or distressed)", Unit.COUNT),
     ("ts_daily_outflow.png", "payouts", 7,
-     "Daily outflow to investors (payouts incl. estate payouts), 7-day mean", "yuan/day"),
+     "Daily outflow to investors (payouts incl. estate payouts), 7-day mean", Unit.YUAN_PER_DAY),
     ("ts_investor_losses.png", "investor_losses", 1,
-     "Investor losses after cover: written off plus open estates' expected shortfall", "yuan"),
+     "Investor losses after cover: written off plus open estates' expected shortfall", Unit.YUAN),
     ("ts_loans_outstanding.png", "loans_outstanding", 1,
-     "Credit outstanding (loans on platforms' books)", "yuan"),
+     "Credit outstanding (loans on platforms' books)", Unit.YUAN),
 )
 LOSS_NOTE = ("Investor losses after cover: what investors bear after protection-fund and "
              "guarantor payouts, counting claims written off and the expected shortfall of "
@@ -66,91 +69,6 @@ DIFF_FIGURE = "differences.png"
 FRONTIER_FIGURE = "efficiency_stability.png"
 
 
-def outcome_info(key: str) -> tuple[str, str, int]:
-    """(label, unit kind, better direction) of an outcome, from the registry."""
-    o = vocabulary.outcome(key)
-    return o.label, ("yuan" if o.unit == vocabulary.Unit.YUAN_PER_DAY else str(o.unit)), o.better
-
-
-# ----------------------------------------------------------------------------- numbers as text
-def _scale(values, kind: str) -> tuple[float, str]:
-    """Divisor and unit for a column of values of one kind."""
-    if kind == "yuan":
-        return money_scale(np.asarray(values, dtype=float))
-    if kind == "share":
-        return 0.01, "%"
-    if kind == "ratio":
-        return 1.0, "x"
-    if kind == "day":
-        return 1.0, "day"
-    return 1.0, ""
-
-
-def _num(x: float, digits: int = 3) -> str:
-    """A number with about ``digits`` significant digits and thousands separators."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    ax = abs(x)
-    if ax >= 10 ** (digits - 1) or ax == 0:
-        return f"{x:,.0f}"
-    decimals = max(0, digits - 1 - int(math.floor(math.log10(ax))))
-    return f"{x:,.{min(decimals, 4)}f}"
-
-
-def fmt(x: float, kind: str, signed: bool = False) -> str:
-    """An outcome value with its unit: ``61.2 million yuan``, ``12.3%``, ``9.0``."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    sign = "+" if signed and x > 0 else ""
-    if kind == "yuan":
-        scale, unit = money_scale(np.array([x]))
-        return f"{sign}{_num(x / scale)} {unit}"
-    if kind == "share":
-        return f"{sign}{_num(100 * x)}{' pp' if signed else '%'}"
-    if kind == "ratio":
-        return f"{sign}{_num(x)}x"
-    if kind == "count":
-        return f"{sign}{x:,.1f}" if abs(x) < 1000 else f"{sign}{x:,.0f}"
-    return f"{sign}{_num(x)}"
-
-
-def fmt_range(low: float, high: float, kind: str) -> str:
-    """A confidence interval with one unit: ``-4.9 to +3.6 million yuan``, ``n/a`` if missing."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return "n/a"
-    if kind == "yuan":
-        scale, unit = money_scale(np.array([low, high]))
-        return f"{_signed(_num(low / scale))} to {_signed(_num(high / scale))} {unit}"
-    if kind == "share":
-        return f"{_signed(_num(100 * low))} to {_signed(_num(100 * high))} pp"
-    if kind == "ratio":
-        return f"{_signed(_num(low))} to {_signed(_num(high))}x"
-    if kind == "count" and max(abs(low), abs(high)) < 1000:
-        return f"{low:+.1f} to {high:+.1f}"
-    return f"{_signed(_num(low))} to {_signed(_num(high))}"
-
-
-def _signed(text: str) -> str:
-    return text if text.startswith("-") or text in ("0", "n/a") else f"+{text}"
-
-
-def _ci_text(row, kind: str, scale: float = 1.0) -> str:
-    if not (np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])):
-        return "n/a"
-    if kind == "share":
-        return f"{_num(100 * row['ci_low'])} to {_num(100 * row['ci_high'])} pp"
-    return f"{_num(row['ci_low'] / scale)} to {_num(row['ci_high'] / scale)}"
-
-
-def _verdict(row, better: int) -> str:
-    """``good``, ``bad``, ``changed`` (CI excludes 0, no preferred direction) or ``""``."""
-    if row["set"] == BASELINE or not significant(row):
-        return ""
-    if better == 0:
-        return "changed"
-    return "good" if np.sign(row["diff"]) == better else "bad"
-
-
 # ----------------------------------------------------------------------------- plain language
 def _row(comp: Comparison, name: str, outcome: str):
     table = comp.table
@@ -158,9 +76,12 @@ def _row(comp: Comparison, name: str, outcome: str):
     return None if match.empty else match.iloc[0]
 
 
-def _label(outcome: str) -> str:
-    return outcome_info(outcome)[0].replace("failures (incl. absconding)", "failures").replace(
-        "investor losses after cover", "investor losses")
+# Shorter names for the summary sentences, where the context says what the label spells out.
+SENTENCE_LABELS = {"failures": "failures", "investor_losses": "investor losses"}
+
+
+def _label(key: str) -> str:
+    return SENTENCE_LABELS.get(key, vocabulary.outcome(key).label)
 
 
 def _change_sentence(comp: Comparison, name: str, outcome: str) -> str | None:
@@ -170,14 +91,14 @@ def _change_sentence(comp: Comparison, name: str, outcome: str) -> str | None:
     row, base = _row(comp, name, outcome), _row(comp, BASELINE, outcome)
     if row is None or base is None or not np.isfinite(row["diff"]) or row["diff"] == 0:
         return None
-    _, kind, _ = outcome_info(outcome)
+    unit = vocabulary.outcome(outcome).unit
     has_ci = np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])
     if has_ci and not significant(row):
         return None
-    levels = f"from {fmt(base['mean'], kind)} to {fmt(row['mean'], kind)}"
-    size = fmt(abs(row["diff"]), kind).replace(" pp", " percentage points")
+    levels = f"from {short(base['mean'], unit)} to {short(row['mean'], unit)}"
+    size = short(abs(row["diff"]), unit).replace(" pp", " percentage points")
     verb = "lowered" if row["diff"] < 0 else "raised"
-    ci = (f"95% CI {fmt_range(row['ci_low'], row['ci_high'], kind)}" if has_ci
+    ci = (f"95% CI {interval(row['ci_low'], row['ci_high'], unit)}" if has_ci
           else "one replication, no CI")
     return f"{verb} {_label(outcome)} by {size} ({levels}; {ci})"
 
@@ -189,11 +110,11 @@ def _unclear_part(comp: Comparison, name: str, outcome: str) -> str | None:
         return None
     if not (np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])):
         return f"{_label(outcome)} unchanged" if row["diff"] == 0 else None
-    _, kind, _ = outcome_info(outcome)
+    unit = vocabulary.outcome(outcome).unit
     if row["diff"] == 0 and row["ci_low"] == row["ci_high"]:
         return f"{_label(outcome)} unchanged"
-    return (f"{_label(outcome)} {fmt(row['diff'], kind, signed=True)} "
-            f"(95% CI {fmt_range(row['ci_low'], row['ci_high'], kind)})")
+    return (f"{_label(outcome)} {short(row['diff'], unit, signed=True)} "
+            f"(95% CI {interval(row['ci_low'], row['ci_high'], unit)})")
 
 
 def _credit_cost(comp: Comparison, name: str) -> tuple[str, bool]:
@@ -228,7 +149,7 @@ def summary_lines(comp: Comparison) -> list[str]:
     others = comp.set_names[1:]
     base = _row(comp, BASELINE, losses)
     if others and base is not None:
-        _, kind, _ = outcome_info(losses)
+        unit = vocabulary.outcome(losses).unit
         ranked = sorted((r["mean"], n, r) for n in others
                         if (r := _row(comp, n, losses)) is not None and np.isfinite(r["mean"]))
         if ranked and ranked[0][0] < base["mean"]:
@@ -236,12 +157,12 @@ def summary_lines(comp: Comparison) -> list[str]:
             qualifier = ("" if significant(row) else
                          ", though its difference from no policy is not distinguishable from zero")
             lines.append(f"Best on investor losses (after protection payouts): **{name}**, "
-                         f"{fmt(row['mean'], kind)} against {fmt(base['mean'], kind)} with no "
+                         f"{short(row['mean'], unit)} against {short(base['mean'], unit)} with no "
                          f"policy{qualifier}; it changed credit supplied by "
                          f"{_credit_cost(comp, name)[0]}.")
         elif ranked:
             lines.append("No policy set lowered investor losses (after protection payouts) "
-                         f"below the {fmt(base['mean'], kind)} of no policy.")
+                         f"below the {short(base['mean'], unit)} of no policy.")
         costs = [(n, *_credit_cost(comp, n)) for n in others]
         shown = ", ".join(f"{n} {pct}{'*' if sig else ''}" for n, pct, sig in costs)
         if comp.replications < 2:
@@ -287,7 +208,7 @@ def _subtitle(comp: Comparison) -> str:
             f"{comp.scenario.run.days:,} days; bands: 95% CI of the mean")
 
 
-def plot_time_bands(comp: Comparison, column: str, rolling: int, title: str, kind: str,
+def plot_time_bands(comp: Comparison, column: str, rolling: int, title: str, unit: Unit,
                     path: Path) -> None:
     """Small multiples: one panel per policy set, its mean and 95% band over the baseline's."""
     bands = analysis.series_bands(comp.series, column, rolling=rolling)
@@ -297,9 +218,9 @@ def plot_time_bands(comp: Comparison, column: str, rolling: int, title: str, kin
     nrows = math.ceil(len(names) / ncols)
     fig = Figure(figsize=(3.4 * ncols + 0.6, 2.4 * nrows + 1.2), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)).ravel()
-    if kind.startswith("yuan"):
-        scale, unit = money_scale(bands["high"])
-        ylabel = unit + ("/day" if kind == "yuan/day" else "")
+    money = unit in (Unit.YUAN, Unit.YUAN_PER_DAY)
+    if money:
+        scale, ylabel = formatting.scale(bands["high"], unit)
     else:
         scale, ylabel = 1.0, "platforms"
     base = bands[bands["set"] == BASELINE]
@@ -327,7 +248,7 @@ def plot_time_bands(comp: Comparison, column: str, rolling: int, title: str, kin
         ax.set_xlabel("day", fontsize=8)
         ax.xaxis.set_tick_params(labelbottom=True)
     axes[0].set_xlim(0, comp.scenario.run.days)
-    if kind.startswith("yuan"):  # money from zero; platform counts zoom in on the changes
+    if money:  # money from zero; platform counts zoom in on the changes
         axes[0].set_ylim(bottom=0)
     note = "dashed grey: no policy (none); " + ("grey spans: scheduled shocks; " if shaded else "")
     fig.suptitle(f"{title}\n{_subtitle(comp)}\n{note}coloured: the policy set",
@@ -449,22 +370,19 @@ def plot_differences(comp: Comparison, path: Path) -> None:
     table = comp.rows()
     y = np.arange(len(names))
     for i, (ax, outcome) in enumerate(zip(axes, outcomes, strict=False)):
-        label, kind, better = outcome_info(outcome)
+        item = vocabulary.outcome(outcome)
         rows = [table[(n, outcome)] for n in names]
-        values = np.array([abs(r[c]) for r in rows for c in ("diff", "ci_low", "ci_high")])
-        scale, unit = _scale(values, kind)
-        if kind == "yuan":
-            scale, unit = money_scale(values[np.isfinite(values)] if values.size else values)
+        values = [abs(r[c]) for r in rows for c in ("diff", "ci_low", "ci_high")]
+        scale, unit = formatting.scale(values, item.unit)
         for j, r in enumerate(rows):
-            verdict = _verdict(r, better)
-            colour = {"good": GOOD, "bad": BAD, "changed": "#1f4e9c"}.get(verdict, "#888888")
+            colour = VERDICT_COLOURS.get(verdict(r, item.better), "#888888")
             if np.isfinite(r["ci_low"]):
                 ax.plot([r["ci_low"] / scale, r["ci_high"] / scale], [j, j], color=colour, lw=2)
             ax.plot(r["diff"] / scale, j, "o", color=colour, ms=5)
         ax.axvline(0, color=BASELINE_COLOUR, lw=0.8, ls="--")
         ax.set_yticks(y, names if i % ncols == 0 else [], fontsize=8)
         ax.set_ylim(len(names) - 0.5, -0.5)
-        ax.set_title(label, fontsize=9, loc="left")
+        ax.set_title(item.label, fontsize=9, loc="left")
         ax.set_xlabel(f"change vs {BASELINE}" + (f" ({unit})" if unit else ""), fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
         ax.grid(True, axis="x", color="#e3e3e3", lw=0.6)
@@ -484,8 +402,8 @@ def write_figures(comp: Comparison, folder: Path) -> list[Path]:
     paths.append(folder / DIFF_FIGURE)
     plot_frontier(comp, folder / FRONTIER_FIGURE)
     paths.append(folder / FRONTIER_FIGURE)
-    for name, column, rolling, title, kind in TIME_FIGURES:
-        plot_time_bands(comp, column, rolling, title, kind, folder / name)
+    for name, column, rolling, title, unit in TIME_FIGURES:
+        plot_time_bands(comp, column, rolling, title, unit, folder / name)
         paths.append(folder / name)
     return paths
 
@@ -578,49 +496,38 @@ def _md_bold_to_html(text: str) -> str:
 
 
 def _column_scales(comp: Comparison, outcomes: list[str]) -> dict[str, tuple[float, str]]:
-    scales = {}
-    for outcome in outcomes:
-        _, kind, _ = outcome_info(outcome)
-        means = comp.table.loc[comp.table["outcome"] == outcome, "mean"].to_numpy(dtype=float)
-        scales[outcome] = _scale(means[np.isfinite(means)] if np.isfinite(means).any()
-                                 else np.array([0.0]), kind)
-    return scales
+    """Divisor and unit of each outcome's column, from the means it shows."""
+    table = comp.table
+    return {o: formatting.scale(table.loc[table["outcome"] == o, "mean"],
+                                vocabulary.outcome(o).unit) for o in outcomes}
 
 
-def _cell(row, kind: str, scale: float, better: int, markdown: bool) -> tuple[str, str]:
+def _cell(row, divisor: float, better: int, markdown: bool) -> tuple[str, str]:
     """(text, css class) of one table cell: mean, then the paired difference and its CI."""
-    mean = "n/a" if not np.isfinite(row["mean"]) else _num(row["mean"] / scale)
+    mean = formatting.scaled(row["mean"], divisor)
     if row["set"] == BASELINE:
         return mean, ""
-    verdict = _verdict(row, better)
-    diff = "n/a" if not np.isfinite(row["diff"]) else (
-        f"{'+' if row['diff'] > 0 else ''}{_num(row['diff'] / scale)}")
-    ci = _ci_text(row, kind, scale).replace(" pp", "")
-    mark = "*" if verdict else ""
+    change = verdict(row, better)
+    diff = formatting.scaled(row["diff"], divisor, signed=True)
+    ci = formatting.scaled_interval(row["ci_low"], row["ci_high"], divisor)
+    mark = "*" if change else ""
     if markdown:
-        return f"{mean}<br>Δ {diff}{mark} [{ci}]", verdict
+        return f"{mean}<br>Δ {diff}{mark} [{ci}]", change
     return (f"{html.escape(mean)}<span class='diff'>Δ {html.escape(diff)}{mark}</span>"
-            f"<span class='ci'>[{html.escape(ci)}]</span>", verdict)
+            f"<span class='ci'>[{html.escape(ci)}]</span>", change)
 
 
 def _headers(comp: Comparison, outcomes: list[str]) -> list[str]:
     scales = _column_scales(comp, outcomes)
-    heads = []
-    for o in outcomes:
-        label, kind, _ = outcome_info(o)
-        unit = scales[o][1]
-        heads.append(f"{label} ({unit})" if unit else label)
-    return heads
+    return [heading(vocabulary.outcome(o).label, scales[o][1]) for o in outcomes]
 
 
 def _table_rows(comp: Comparison, outcomes: list[str], markdown: bool):
     scales = _column_scales(comp, outcomes)
     table = comp.rows()
     for name in comp.set_names:
-        cells = []
-        for o in outcomes:
-            _, kind, better = outcome_info(o)
-            cells.append(_cell(table[(name, o)], kind, scales[o][0], better, markdown))
+        cells = [_cell(table[(name, o)], scales[o][0], vocabulary.outcome(o).better, markdown)
+                 for o in outcomes]
         yield name, cells
 
 
@@ -650,11 +557,10 @@ def _long_rows(comp: Comparison, outcomes: list[str], markdown: bool):
     scales = _column_scales(comp, outcomes)
     table = comp.rows()
     for o in outcomes:
-        label, kind, better = outcome_info(o)
-        unit = scales[o][1]
-        cells = [_cell(table[(name, o)], kind, scales[o][0], better, markdown)
+        item = vocabulary.outcome(o)
+        cells = [_cell(table[(name, o)], scales[o][0], item.better, markdown)
                  for name in comp.set_names]
-        yield (f"{label} ({unit})" if unit else label), cells
+        yield heading(item.label, scales[o][1]), cells
 
 
 def html_long_table(comp: Comparison, outcomes: list[str]) -> str:
