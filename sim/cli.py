@@ -2,7 +2,7 @@
 
 A bad scenario file, ``--set`` override or ``--out`` target prints one ``error:`` message on
 stderr and exits with code 2 (like an argparse usage error), never with a traceback. Ctrl-C exits
-with 130. This is the only module that prints; files are written by :mod:`sim.results`.
+with 130. This is the only module that prints; files are written by :mod:`sim.outputs.results`.
 """
 
 from __future__ import annotations
@@ -141,6 +141,8 @@ def comparison_table(comp, outcomes: list[str] | None = None) -> str:
     Returns:
         The blocks as text, separated by blank lines.
     """
+    # Lazy, like the commands' imports: analysis pulls in scipy, which validate and schema and
+    # their error paths never need.
     from sim.experiments.analysis import significant
     from sim.experiments.policy_sets import BASELINE
 
@@ -173,7 +175,7 @@ def comparison_table(comp, outcomes: list[str] | None = None) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run every policy set with common random numbers, write the report folder, print a table."""
     from sim.experiments import compare, policy_sets
-    from sim.outputs import report, results
+    from sim.outputs import results
 
     if args.replications < 1:
         raise UsageError(f"--replications {args.replications}: must be at least 1")
@@ -192,7 +194,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                           workers=args.workers, progress=not args.no_progress)
         except ScenarioError as err:  # found while setting up a model: say which file
             raise ScenarioError(f"{args.scenario}: {err}") from None
-        folder = report.write_comparison(comp, args.out)
+        folder = results.write_comparison(comp, args.out)
     except results.OutputError as err:
         raise UsageError(str(err)) from None
     runs = len(sets) * comp.replications

@@ -47,7 +47,7 @@ def test_run_writes_a_complete_folder_and_prints_a_summary(tmp_path, capsys):
 
 def test_run_defaults_to_a_new_folder_under_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(plots, "plot_run", lambda result, folder: [])  # charts: tested above
+    monkeypatch.setattr(plots, "run_figures", lambda result: {})  # charts: tested above
     assert cli.main(["run", str(BASELINE), *TINY_SETS, "--no-progress"]) == 0
     (folder,) = (tmp_path / "runs").iterdir()
     assert re.fullmatch(r"baseline-seed20130601-\d{8}T\d{6}Z", folder.name)
