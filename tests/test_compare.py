@@ -8,6 +8,7 @@ import re
 
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from sim import cli
 from sim.config import load_scenario, validate_scenario
@@ -162,3 +163,16 @@ def test_a_failure_while_writing_leaves_no_folder(tmp_path, monkeypatch, scenari
     with pytest.raises(OSError, match="disk full"):
         results.write_comparison(comp, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_comparison_charts_are_returned_not_saved(tmp_path, monkeypatch, scenario_file):
+    sc = load_scenario(scenario_file, ["run.days=10"])
+    comp = compare.run_comparison(sc, policy_sets.parse_policy_names("custody", sc), 2,
+                                  progress=False)
+    monkeypatch.chdir(tmp_path)
+    figures = comparison_plots.comparison_figures(comp)
+    assert list(figures) == [comparison_plots.DIFF_FIGURE, comparison_plots.FRONTIER_FIGURE,
+                             *(name for name, *_ in comparison_plots.TIME_FIGURES)]
+    assert all(isinstance(f, Figure) for f in figures.values())
+    assert list(tmp_path.iterdir()) == [], "only sim.outputs.results writes files"
+

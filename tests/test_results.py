@@ -199,3 +199,15 @@ def test_write_text_is_atomic(tmp_path, monkeypatch):
         results.write_text(path, "new\n")
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["schema.json"]
+
+
+def test_run_charts_are_returned_not_saved(tiny_result, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    figures = plots.run_figures(tiny_result)
+    assert list(figures) == list(plots.PLOTS)
+    assert all(isinstance(f, Figure) for f in figures.values())
+    assert list(tmp_path.iterdir()) == [], "only sim.outputs.results writes files"
+    assert plt.get_fignums() == []
+    saved = results.save_figures(figures, tmp_path)
+    assert saved == [tmp_path / name for name in plots.PLOTS]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in saved)

@@ -318,7 +318,14 @@ def plot_differences(table: pd.DataFrame, info: ComparisonInfo, outcomes: list[s
 
 
 def headline_outcomes(comp: Comparison) -> list[str]:
-    """The registry's headline outcomes that the comparison has, in headline order."""
+    """The registry's headline outcomes that the comparison has.
+
+    Args:
+        comp: the comparison.
+
+    Returns:
+        Keys of :data:`sim.vocabulary.HEADLINE_OUTCOMES` in its order, those in the table only.
+    """
     present = set(comp.table["outcome"])
     return [o for o in vocabulary.HEADLINE_OUTCOMES if o in present]
 

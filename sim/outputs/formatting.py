@@ -94,7 +94,14 @@ def number(x: float | None, digits: int = 3) -> str:
 
 
 def with_sign(text: str) -> str:
-    """A formatted number with a ``+`` in front unless it is negative, zero or missing."""
+    """A formatted number with a ``+`` in front unless it is negative, zero or missing.
+
+    Args:
+        text: a number as text (from :func:`number`).
+
+    Returns:
+        E.g. ``+3.60``; ``-4.90``, ``0`` and ``n/a`` stay as they are.
+    """
     return text if text.startswith("-") or text in ("0", MISSING) else f"+{text}"
 
 
@@ -173,6 +180,11 @@ def scaled(x: float | None, divisor: float, signed: bool = False) -> str:
 def scaled_interval(low: float | None, high: float | None, divisor: float) -> str:
     """A confidence interval in a column's scale, unsigned and without the unit.
 
+    Args:
+        low: lower end.
+        high: upper end.
+        divisor: the column's divisor (from :func:`scale`).
+
     Returns:
         E.g. ``-63.5 to -57.8``; ``n/a`` when either end is missing.
     """
@@ -210,10 +222,14 @@ def full(value, unit: Unit | str) -> str:
 
 
 def full_unit(unit: Unit | str) -> str:
-    """The unit a label must name for :func:`full` values: ``yuan``, ``yuan/day`` or nothing.
+    """The unit a label must name for :func:`full` values.
 
-    Shares, rates and ratios carry their unit in the value (``%``, ``x``); counts and days need
-    none.
+    Args:
+        unit: the outcome's unit.
+
+    Returns:
+        ``yuan`` or ``yuan/day`` for money; ``""`` otherwise, since shares, rates and ratios
+        carry their unit in the value (``%``, ``x``) and counts and days need none.
     """
     return str(unit) if unit in (Unit.YUAN, Unit.YUAN_PER_DAY) else ""
 

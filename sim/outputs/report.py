@@ -96,6 +96,14 @@ def summary_lines(comp: Comparison) -> list[str]:
     Every statement comes from the comparison table: paired differences from ``none`` with their
     95% confidence intervals, and a plain "not distinguishable from zero" when the interval
     covers zero.
+
+    Args:
+        comp: the comparison.
+
+    Returns:
+        Sentences in Markdown (set names in ``**bold**``): one per set after ``none``, the set
+        best on investor losses, the cost of each set in credit supplied, and a note when there
+        is only one replication.
     """
     lines = []
     losses = "investor_losses"
@@ -210,7 +218,18 @@ def _table_rows(comp: Comparison, outcomes: list[str], markdown: bool):
 
 
 def html_table(comp: Comparison, outcomes: list[str]) -> str:
-    """The comparison table as HTML: one row per set, one column per outcome."""
+    """The comparison table as HTML: one row per set, one column per outcome.
+
+    Each cell holds the mean, then Δ (the paired difference from ``none``) and its 95% CI, in
+    the unit named by the header; a CI that excludes 0 is marked ``*`` and coloured.
+
+    Args:
+        comp: the comparison.
+        outcomes: the outcome keys to show, in order.
+
+    Returns:
+        The HTML table.
+    """
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["policy set", *_headers(comp, outcomes)])
     body = []
     for name, cells in _table_rows(comp, outcomes, markdown=False):
@@ -222,7 +241,18 @@ def html_table(comp: Comparison, outcomes: list[str]) -> str:
 
 
 def markdown_table(comp: Comparison, outcomes: list[str]) -> str:
-    """The comparison table as Markdown (``*`` marks a CI that excludes 0)."""
+    """The comparison table as Markdown (``*`` marks a CI that excludes 0).
+
+    Each cell holds the mean, then Δ (the paired difference from ``none``) and its 95% CI, in
+    the unit named by the header; a CI that excludes 0 is marked ``*`` and coloured.
+
+    Args:
+        comp: the comparison.
+        outcomes: the outcome keys to show, in order.
+
+    Returns:
+        The Markdown table.
+    """
     heads = ["policy set", *_headers(comp, outcomes)]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for name, cells in _table_rows(comp, outcomes, markdown=True):
@@ -242,7 +272,18 @@ def _long_rows(comp: Comparison, outcomes: list[str], markdown: bool):
 
 
 def html_long_table(comp: Comparison, outcomes: list[str]) -> str:
-    """Every outcome as HTML: one row per outcome, one column per set."""
+    """Every outcome as HTML: one row per outcome, one column per set.
+
+    Each cell holds the mean, then Δ (the paired difference from ``none``) and its 95% CI, in
+    the unit named by the header; a CI that excludes 0 is marked ``*`` and coloured.
+
+    Args:
+        comp: the comparison.
+        outcomes: the outcome keys to show, in order.
+
+    Returns:
+        The HTML table.
+    """
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["outcome", *comp.set_names])
     body = "".join(f"<tr><th>{html.escape(label)}</th>"
                    + "".join(f"<td class='num {cls}'>{text}</td>" for text, cls in cells)
@@ -252,7 +293,18 @@ def html_long_table(comp: Comparison, outcomes: list[str]) -> str:
 
 
 def markdown_long_table(comp: Comparison, outcomes: list[str]) -> str:
-    """Every outcome as Markdown: one row per outcome, one column per set."""
+    """Every outcome as Markdown: one row per outcome, one column per set.
+
+    Each cell holds the mean, then Δ (the paired difference from ``none``) and its 95% CI, in
+    the unit named by the header; a CI that excludes 0 is marked ``*`` and coloured.
+
+    Args:
+        comp: the comparison.
+        outcomes: the outcome keys to show, in order.
+
+    Returns:
+        The Markdown table.
+    """
     heads = ["outcome", *comp.set_names]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for label, cells in _long_rows(comp, outcomes, markdown=True):

@@ -84,19 +84,40 @@ def _sha256(path: Path) -> str:
 
 
 def scenario_fingerprint(scenario: Scenario) -> str:
-    """sha256 of a scenario's canonical JSON, to tell outputs of equal inputs apart."""
+    """sha256 of a scenario's canonical JSON, to tell outputs of equal inputs apart.
+
+    Args:
+        scenario: the scenario.
+
+    Returns:
+        The hex digest of its JSON dump with sorted keys and no spaces.
+    """
     canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
                            separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def scenario_sha256(result: RunResult) -> str:
-    """Fingerprint of the scenario as run (canonical JSON), to tell runs of equal inputs apart."""
+    """Fingerprint of the scenario as run (see :func:`scenario_fingerprint`).
+
+    Args:
+        result: the run.
+
+    Returns:
+        The hex digest.
+    """
     return scenario_fingerprint(result.scenario)
 
 
 def versions(**extra: str) -> dict[str, str]:
-    """Versions of p2psim, Python and the libraries behind a result, plus ``extra`` ones."""
+    """Versions of p2psim, Python and the libraries behind a result.
+
+    Args:
+        **extra: further name -> version pairs (e.g. scipy for a comparison).
+
+    Returns:
+        Name -> version.
+    """
     return {
         "p2psim": sim.__version__,
         "python": platform.python_version(),
@@ -122,15 +143,30 @@ def _umask_mode(mode: int) -> int:
 
 # ----------------------------------------------------------------------------- where
 def default_folder(result: RunResult, root: Path = DEFAULT_ROOT) -> Path:
-    """``runs/<scenario name>-seed<seed>-<UTC time>``, made unique (see :func:`unique_folder`)."""
+    """``runs/<scenario name>-seed<seed>-<UTC time>``, made unique (see :func:`unique_folder`).
+
+    Args:
+        result: the run.
+        root: the folder of all runs.
+
+    Returns:
+        A path that does not exist yet.
+    """
     return unique_folder(root, result.scenario.name, f"-seed{result.seed}")
 
 
 def unique_folder(root: Path, name: str, tag: str = "", prefix: str = "") -> Path:
     """``root/<prefix><name><tag>-<UTC time>``, made unique if that already exists.
 
-    ``name`` is reduced to letters, digits, ``.``, ``_`` and ``-`` so any scenario name makes a
-    valid folder name.
+    Args:
+        root: the parent folder.
+        name: a scenario name; reduced to letters, digits, ``.``, ``_`` and ``-`` so any name
+            makes a valid folder name.
+        tag: after the name (e.g. ``-seed7``).
+        prefix: before the name (e.g. ``compare-``).
+
+    Returns:
+        A path that does not exist yet (``-2``, ``-3``, ... appended if needed).
     """
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "run"
     stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
@@ -148,6 +184,9 @@ def check_out_dir(folder: str | Path) -> Path:
     Allowed: a path that does not exist, an empty folder, or an earlier run folder (it has a
     ``manifest.json``), which will be replaced. Anything else is refused, so a mistyped ``--out``
     (``.``, a home folder, a source tree) can never be deleted.
+
+    Args:
+        folder: the ``--out`` target.
 
     Returns:
         The absolute target path.
@@ -175,6 +214,9 @@ def manifest(result: RunResult, files: dict[str, str]) -> dict:
     Args:
         result: the run.
         files: file name -> sha256 of every other file in the folder.
+
+    Returns:
+        The manifest as plain data.
     """
     return {
         "scenario": result.scenario.model_dump(mode="json"),
@@ -209,7 +251,12 @@ def save_figures(figures: dict[str, Figure], folder: Path) -> list[Path]:
 
 
 def write_tables(result: RunResult, folder: Path) -> None:
-    """Tables as Parquet (exact, typed) and CSV (for spreadsheets); summary as JSON."""
+    """Tables as Parquet (exact, typed) and CSV (for spreadsheets); summary as JSON.
+
+    Args:
+        result: the run.
+        folder: an existing folder.
+    """
     result.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
     result.timeseries.to_csv(folder / "timeseries.csv", index=False)
     result.platforms.to_parquet(folder / "platforms.parquet", index=False)
@@ -304,7 +351,15 @@ def write_run(result: RunResult, out_dir: str | Path | None = None) -> Path:
 
 # ----------------------------------------------------------------------------- comparisons
 def comparison_folder(comp: Comparison, root: Path = DEFAULT_ROOT) -> Path:
-    """``runs/compare-<scenario name>-<UTC time>``, made unique if it already exists."""
+    """``runs/compare-<scenario name>-<UTC time>``, made unique if it already exists.
+
+    Args:
+        comp: the comparison.
+        root: the folder of all results.
+
+    Returns:
+        A path that does not exist yet.
+    """
     return unique_folder(root, comp.scenario.name, prefix="compare-")
 
 
@@ -314,6 +369,9 @@ def comparison_manifest(comp: Comparison, files: dict[str, str]) -> dict:
     Args:
         comp: the comparison.
         files: file name -> sha256 of every other file in the folder.
+
+    Returns:
+        The manifest as plain data.
     """
     return {
         "kind": "policy comparison",
