@@ -2,115 +2,86 @@
 
 A bad scenario file, ``--set`` override or ``--out`` target prints one ``error:`` message on
 stderr and exits with code 2 (like an argparse usage error), never with a traceback. Ctrl-C exits
-with 130. This is the only module that prints; files are written by :mod:`sim.results`.
+with 130. This is the only module that prints; files are written by :mod:`sim.outputs.results`.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import numbers
 import sys
 
 from sim.config import ScenarioError, json_schema, load_scenario
+from sim.outputs.formatting import full, full_unit, heading, interval, short
+from sim.vocabulary import HEADLINE_OUTCOMES, Unit, outcome
+from sim.vocabulary import outcomes as registered_outcomes
 
 DEFAULT_SCENARIO = "scenarios/baseline.toml"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-# The outcomes a user reads first, in order: (summary key, label, format). Formats: "int" count
-# or day, "yuan" money with thousands separators, "pct" share shown in %, "rate" annual rate in %.
-SUMMARY_ROWS = [
-    ("days", "days simulated", "int"),
-    ("platforms_ever", "platforms (ever)", "int"),
-    ("platforms_open_end", "platforms open at end", "int"),
-    ("failures", "failures (incl. absconding)", "int"),
-    ("failures_run", "  caused by a run", "int"),
-    ("failures_insolvency", "  caused by insolvency", "int"),
-    ("failures_absconding", "  owner absconded", "int"),
-    ("failures_regulatory_closure", "  closed by regulator", "int"),
-    ("failures_supervisory_winddown", "  wound down by supervisor", "int"),
-    ("failures_orderly_exit", "orderly exits", "int"),
-    ("first_failure_day", "first failure (day)", "int"),
-    ("cascade_size", "failures after the first", "int"),
-    ("investor_losses", "investor losses, after cover (yuan)", "yuan"),
-    ("investor_loss_share", "  share of money invested", "pct"),
-    ("investor_losses_written_off", "  written off so far (yuan)", "yuan"),
-    ("investor_losses_pending", "  expected from estates still open (yuan)", "yuan"),
-    ("investor_losses_gross", "  before protection and guarantees (yuan)", "yuan"),
-    ("protection_payouts", "protection fund payouts (yuan)", "yuan"),
-    ("investors_with_loss", "investors who lost money", "int"),
-    ("investors_with_loss_share", "  share of investors", "pct"),
-    ("credit_supplied", "credit supplied (yuan)", "yuan"),
-    ("borrower_interest_paid", "borrower interest paid (yuan)", "yuan"),
-    ("loan_defaults", "loan defaults (yuan)", "yuan"),
-    ("stolen", "stolen or diverted (yuan)", "yuan"),
-    ("peak_daily_outflow", "peak daily payouts (yuan/day)", "yuan"),
-    ("peak_unpaid_backlog", "peak unpaid backlog (yuan)", "yuan"),
-    ("final_investor_claims", "investor claims at end (yuan)", "yuan"),
-    ("mean_promised_rate_end", "mean promised rate at end", "rate"),
-    ("contagion_multiplier", "contagion multiplier", "ratio"),
-    ("failures_direct", "  failures hit directly by a shock", "int"),
-    ("failures_by_contagion", "  failures carried by contagion", "int"),
-    *[(f"failures_via_{c}", f"    via {c.replace('_', ' ')}", "int")
-      for c in ("information", "herding", "shared_investors", "common_borrowers", "fire_sales",
-                "shared_guarantors")],
-    ("failures_via_own", "  owner's own choice", "int"),
-    ("failures_via_none", "  no outside stress", "int"),
-    ("failures_via_shock", "  (direct shock)", "int"),
-    ("days_shock_to_peak_outflow", "days from first shock to peak outflow", "int"),
-    *[(f"failure_share_{c}", f"share of failures: {c.replace('_', ' ')}", "pct")
-      for c in ("run", "insolvency", "absconding", "regulatory_closure", "supervisory_winddown",
-                "orderly_exit")],
+# The run summary table: which outcomes, in which order, at which depth (sub-rows are indented
+# under the row they break down). Labels and units come from the outcome registry.
+SUMMARY_LAYOUT: list[tuple[str, int]] = [
+    ("days", 0), ("platforms_ever", 0), ("platforms_open_end", 0),
+    ("failures", 0),
+    *[(f"failures_{c}", 1) for c in ("run", "insolvency", "absconding", "regulatory_closure",
+                                     "supervisory_winddown")],
+    ("failures_orderly_exit", 0),
+    ("first_failure_day", 0), ("cascade_size", 0),
+    ("investor_losses", 0), ("investor_loss_share", 1), ("investor_losses_written_off", 1),
+    ("investor_losses_pending", 1), ("investor_losses_gross", 1),
+    ("protection_payouts", 0),
+    ("investors_with_loss", 0), ("investors_with_loss_share", 1),
+    ("credit_supplied", 0), ("borrower_interest_paid", 0), ("loan_defaults", 0), ("stolen", 0),
+    ("peak_daily_outflow", 0), ("peak_unpaid_backlog", 0), ("final_investor_claims", 0),
+    ("mean_promised_rate_end", 0),
+    ("contagion_multiplier", 0), ("failures_direct", 1), ("failures_by_contagion", 1),
+    *[(f"failures_via_{c}", 2) for c in ("information", "herding", "shared_investors",
+                                         "common_borrowers", "fire_sales", "shared_guarantors")],
+    ("failures_via_own", 1), ("failures_via_none", 1), ("failures_via_shock", 1),
+    ("days_shock_to_peak_outflow", 0),
+    *[(f"failure_share_{c}", 0) for c in ("run", "insolvency", "absconding", "regulatory_closure",
+                                          "supervisory_winddown", "orderly_exit")],
 ]
-
-
+INDENT = "  "
 
 
 class UsageError(Exception):
     """A user mistake outside the scenario (e.g. a bad ``--out``); printed like a ScenarioError."""
 
 
-# ----------------------------------------------------------------------------- formatting
-def format_value(value, kind: str) -> str:
-    """One summary value as text: ``1,234,567`` yuan, ``12.34%`` shares and rates."""
-    if value is None:
-        return "none"
-    number = float(value)
-    if math.isnan(number):
-        return "n/a"
-    if kind == "int":
-        return f"{int(number):,}"
-    if kind == "pct":
-        return f"{100 * number:.2f}%"
-    if kind == "rate":
-        return f"{100 * number:.2f}% a year"
-    if kind == "ratio":
-        return f"{number:.2f}x"
-    return f"{number:,.0f}"
-
-
-def _guess_kind(key: str, value) -> str:
-    """Format for an outcome the table does not list yet, so new outcomes still show."""
-    if key.endswith("_share"):
-        return "pct"
-    if "rate" in key:
-        return "rate"
-    if "day" in key or isinstance(value, numbers.Integral):
-        return "int"
-    return "yuan"
+# ----------------------------------------------------------------------------- tables
+def _summary_row(key: str, value, depth: int = 0, unit: Unit | None = None) -> tuple[str, str]:
+    """(label, value text) of one summary row; label and unit from the outcome registry."""
+    item = outcome(key)
+    unit = item.unit if unit is None else unit
+    return INDENT * depth + heading(item.label, full_unit(unit)), full(value, unit)
 
 
 def summary_table(summary: dict) -> str:
-    """Plain aligned two-column table (outcome, value) of a run's summary."""
-    known = {key for key, _, _ in SUMMARY_ROWS}
-    rows = [(label, format_value(summary[key], kind))
-            for key, label, kind in SUMMARY_ROWS if key in summary]
-    for key in sorted(set(summary) - known):
+    """Plain aligned two-column table (outcome, value) of a run's summary.
+
+    The outcomes of :data:`SUMMARY_LAYOUT` come first; every other number the summary holds
+    follows, except those that stayed zero or empty (mostly policies that were off).
+
+    Args:
+        summary: a run's summary (values may be numpy scalars, NaN or ``None``).
+
+    Returns:
+        The table as text, without a trailing newline.
+    """
+    rows = [_summary_row(key, summary[key], depth)
+            for key, depth in SUMMARY_LAYOUT if key in summary]
+    laid_out = {key for key, _ in SUMMARY_LAYOUT}
+    registered = {o.key for o in registered_outcomes()}
+    for key in sorted(set(summary) - laid_out):
         value = summary[key]
-        # Other outcomes follow; those that stayed empty (mostly policies that were off) are
-        # left out. Lists, strings and tables are not for this table.
+        # Lists, strings and tables are not for this table.
         if isinstance(value, numbers.Real) and value != 0:
-            rows.append((key.replace("_", " "), format_value(value, _guess_kind(key, value))))
+            # An integer the registry does not know yet is a count, whatever its name suggests.
+            unit = (Unit.COUNT if key not in registered and isinstance(value, numbers.Integral)
+                    else None)
+            rows.append(_summary_row(key, value, unit=unit))
     label_width = max(len("outcome"), *(len(label) for label, _ in rows))
     value_width = max(len("value"), *(len(text) for _, text in rows))
     lines = [f"{'outcome':<{label_width}}  {'value':>{value_width}}",
@@ -158,33 +129,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def comparison_table(comp, outcomes=None) -> str:
-    """Plain text blocks, one per headline outcome: each set's mean, Δ from none and 95% CI.
+def comparison_table(comp, outcomes: list[str] | None = None) -> str:
+    """Plain text blocks, one per outcome: each set's mean, Δ from none and 95% CI.
 
     ``*`` marks a difference whose confidence interval excludes zero.
-    """
-    from sim.experiments import compare
-    from sim.outputs import report
 
-    outcomes = outcomes or [o for o in compare.HEADLINE if o in set(comp.table["outcome"])]
+    Args:
+        comp: a :class:`sim.experiments.compare.Comparison`.
+        outcomes: outcome keys; default the headline outcomes the comparison has.
+
+    Returns:
+        The blocks as text, separated by blank lines.
+    """
+    # Lazy, like the commands' imports: analysis pulls in scipy, which validate and schema and
+    # their error paths never need.
+    from sim.experiments.analysis import significant
+    from sim.experiments.policy_sets import BASELINE
+
+    outcomes = outcomes or [o for o in HEADLINE_OUTCOMES if o in set(comp.table["outcome"])]
     table = comp.rows()
     width = max(len("policy set"), *(len(n) for n in comp.set_names))
     blocks = []
-    for outcome in outcomes:
-        label, kind, _ = compare.outcome_info(outcome)
+    for key in outcomes:
+        item = outcome(key)
         rows = []
         for name in comp.set_names:
-            row = table[(name, outcome)]
-            mean = report.fmt(row["mean"], kind)
-            if name == compare.BASELINE:
+            row = table[(name, key)]
+            mean = short(row["mean"], item.unit)
+            if name == BASELINE:
                 rows.append((name, mean, "reference", ""))
                 continue
-            diff = report.fmt(row["diff"], kind, signed=True)
-            ci = report.fmt_range(row["ci_low"], row["ci_high"], kind)
-            rows.append((name, mean, diff + ("*" if compare.significant(row) else ""), ci))
+            diff = short(row["diff"], item.unit, signed=True)
+            ci = interval(row["ci_low"], row["ci_high"], item.unit)
+            rows.append((name, mean, diff + ("*" if significant(row) else ""), ci))
         w = [width, *(max(len(h), *(len(r[i]) for r in rows))
                       for i, h in ((1, "mean"), (2, "diff vs none"), (3, "95% CI of diff")))]
-        lines = [label,
+        lines = [item.label,
                  f"  {'policy set':<{w[0]}}  {'mean':>{w[1]}}  {'diff vs none':>{w[2]}}  "
                  f"{'95% CI of diff':>{w[3]}}"]
         lines += [f"  {a:<{w[0]}}  {b:>{w[1]}}  {c:>{w[2]}}  {d:>{w[3]}}" for a, b, c, d in rows]
@@ -194,8 +174,8 @@ def comparison_table(comp, outcomes=None) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run every policy set with common random numbers, write the report folder, print a table."""
-    from sim.experiments import compare
-    from sim.outputs import report, results
+    from sim.experiments import compare, policy_sets
+    from sim.outputs import results
 
     if args.replications < 1:
         raise UsageError(f"--replications {args.replications}: must be at least 1")
@@ -205,7 +185,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.steps is not None:
         sets_.append(f"run.days={args.steps}")
     scenario = load_scenario(args.scenario, sets_)
-    sets = compare.policy_sets(args.policies, scenario)
+    sets = policy_sets.policy_sets(args.policies, scenario)
     try:
         if args.out:  # refuse a bad target before runs that may take many minutes
             results.check_out_dir(args.out)
@@ -214,7 +194,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                           workers=args.workers, progress=not args.no_progress)
         except ScenarioError as err:  # found while setting up a model: say which file
             raise ScenarioError(f"{args.scenario}: {err}") from None
-        folder = report.write_comparison(comp, args.out)
+        folder = results.write_comparison(comp, args.out)
     except results.OutputError as err:
         raise UsageError(str(err)) from None
     runs = len(sets) * comp.replications

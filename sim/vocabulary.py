@@ -162,6 +162,10 @@ def _failure_outcomes() -> list[Outcome]:
                     0 if c == FailureCause.ORDERLY_EXIT else -1) for c in FailureCause]
 
 
+_CARRIER_LABELS = {Carrier.SHOCK: "failures hit directly (shock)",
+                   Carrier.OWN: "failures by the owner's own choice",
+                   Carrier.NONE: "failures with no outside stress"}
+
 CORE_OUTCOMES: tuple[Outcome, ...] = (
     Outcome("days", "days simulated", Unit.DAY),
     Outcome("platforms_ever", "platforms (ever)", Unit.COUNT),
@@ -194,8 +198,8 @@ CORE_OUTCOMES: tuple[Outcome, ...] = (
     Outcome("failures_direct", "failures hit directly by a shock", Unit.COUNT),
     Outcome("failures_by_contagion", "failures carried by contagion", Unit.COUNT, -1),
     Outcome("days_shock_to_peak_outflow", "days from first shock to peak outflow", Unit.DAY),
-    *(Outcome(f"failures_via_{c}", f"failures via {c.replace('_', ' ')}", Unit.COUNT)
-      for c in Carrier),
+    *(Outcome(f"failures_via_{c}", _CARRIER_LABELS.get(c, f"failures via {c.replace('_', ' ')}"),
+              Unit.COUNT) for c in Carrier),
 )
 
 _REGISTRY: dict[str, Outcome] = {o.key: o for o in CORE_OUTCOMES}

@@ -30,7 +30,8 @@ def test_run_writes_a_complete_folder_and_prints_a_summary(tmp_path, capsys):
     assert lines[0].startswith("baseline: 20 days, seed 3, ")
     assert re.search(r"^outcome\s+value$", printed.out, re.MULTILINE)
     assert re.search(r"^credit supplied \(yuan\)\s+\d{1,3}(,\d{3})+$", printed.out, re.MULTILINE)
-    assert re.search(r"^  share of investors\s+\d+\.\d\d%$", printed.out, re.MULTILINE)
+    assert re.search(r"^  share of investors who lost money\s+\d+\.\d\d%$", printed.out,
+                     re.MULTILINE)
     assert lines[-1] == f"results: {out}"
 
     manifest = json.loads((out / "manifest.json").read_text())
@@ -46,7 +47,7 @@ def test_run_writes_a_complete_folder_and_prints_a_summary(tmp_path, capsys):
 
 def test_run_defaults_to_a_new_folder_under_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(plots, "plot_run", lambda result, folder: [])  # charts: tested above
+    monkeypatch.setattr(plots, "run_figures", lambda result: {})  # charts: tested above
     assert cli.main(["run", str(BASELINE), *TINY_SETS, "--no-progress"]) == 0
     (folder,) = (tmp_path / "runs").iterdir()
     assert re.fullmatch(r"baseline-seed20130601-\d{8}T\d{6}Z", folder.name)
@@ -128,8 +129,8 @@ def test_summary_table_formats_yuan_shares_and_missing_values():
     })
     rows = dict(re.split(r"\s{2,}", line.strip(), maxsplit=1)
                 for line in table.splitlines()[2:])
-    assert rows["investor losses, after cover (yuan)"] == "1,234,568"
-    assert rows["share of money invested"] == "1.23%"
+    assert rows["investor losses after cover (yuan)"] == "1,234,568"
+    assert rows["investor losses, share invested"] == "1.23%"
     assert rows["first failure (day)"] == "none"
     assert rows["mean promised rate at end"] == "n/a"
     assert rows["failures (incl. absconding)"] == "12"

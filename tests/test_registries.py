@@ -122,7 +122,7 @@ def test_a_new_policy_moves_money_only_through_the_ledger_and_reports_its_outcom
 
 
 def test_a_new_policy_is_known_to_compare(toy_registered):
-    from sim.experiments.compare import policy_names
+    from sim.experiments.policy_sets import policy_names
 
     assert "toy_levy" in policy_names()
 

@@ -11,6 +11,7 @@ import os
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 import sim
 from sim.outputs import plots, results
@@ -38,13 +39,12 @@ def written(tiny_result, tmp_path_factory):
 
 @pytest.fixture
 def stub_plots(monkeypatch):
-    """Placeholder PNGs instead of real charts: the write mechanics do not depend on them and
-    rendering takes a second or two per folder."""
-    def plot_run(result, folder):
-        for name in plots.PLOTS:
-            (folder / name).write_bytes(b"\x89PNG stub")
+    """Blank one-inch figures instead of real charts: the write mechanics do not depend on them
+    and drawing the real ones takes a second or two per folder."""
+    def run_figures(result):
+        return {name: Figure(figsize=(1, 1)) for name in plots.PLOTS}
 
-    monkeypatch.setattr(results.plots, "plot_run", plot_run)
+    monkeypatch.setattr(results.plots, "run_figures", run_figures)
 
 
 def test_folder_has_every_file_and_an_honest_manifest(tiny_result, written):
@@ -107,10 +107,10 @@ def test_crash_mid_write_leaves_nothing(stub_plots, tiny_result, tmp_path, monke
 
 
 def test_crash_while_plotting_leaves_nothing(tiny_result, tmp_path, monkeypatch):
-    def crash(result, folder):
+    def crash(result):
         raise CrashError
 
-    monkeypatch.setattr(results.plots, "plot_run", crash)
+    monkeypatch.setattr(results.plots, "run_figures", crash)
     with pytest.raises(CrashError):
         results.write_run(tiny_result, tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
@@ -199,3 +199,15 @@ def test_write_text_is_atomic(tmp_path, monkeypatch):
         results.write_text(path, "new\n")
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["schema.json"]
+
+
+def test_run_charts_are_returned_not_saved(tiny_result, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    figures = plots.run_figures(tiny_result)
+    assert list(figures) == list(plots.PLOTS)
+    assert all(isinstance(f, Figure) for f in figures.values())
+    assert list(tmp_path.iterdir()) == [], "only sim.outputs.results writes files"
+    assert plt.get_fignums() == []
+    saved = results.save_figures(figures, tmp_path)
+    assert saved == [tmp_path / name for name in plots.PLOTS]
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in saved)

@@ -1,8 +1,8 @@
 """Run a scenario from day 0 to its last day and hand back every table, in memory.
 
-Nothing here prints or writes files: :mod:`sim.cli` prints and :mod:`sim.results` writes. The
-only output is the optional tqdm progress bar, which goes to stderr and switches itself off when
-stderr is not a terminal (so logs and pipes stay clean).
+Nothing here prints or writes files: :mod:`sim.cli` prints and :mod:`sim.outputs.results`
+writes. The only output is the optional tqdm progress bar, which goes to stderr and switches
+itself off when stderr is not a terminal (so logs and pipes stay clean).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-"""PNG charts of a run's daily market series.
+"""Charts of a run: platforms by status, daily flows, the balance sheet, rates, the cascade.
 
-Figures are built as :class:`matplotlib.figure.Figure` objects, never through ``pyplot``: nothing
-is registered in pyplot's global figure list and the process-wide backend is left alone, so
-importing this module in a notebook changes nothing and no figure can leak. Saving a bare Figure
-renders with the Agg (PNG) canvas.
+Each chart takes the run's table it draws (a DataFrame) and a :class:`RunInfo`, and returns a
+:class:`matplotlib.figure.Figure`; nothing here saves (:mod:`sim.outputs.results` writes the
+PNGs). Figures are bare ``Figure`` objects, never made through ``pyplot``: nothing is registered
+in pyplot's global figure list and the process-wide backend is left alone, so importing this
+module in a notebook changes nothing and no figure can leak. Saving a bare Figure renders with
+the Agg (PNG) canvas.
 
 Conventions: x is the simulated day; money is in yuan, scaled to thousand/million/billion yuan to
 keep tick labels short (the axis label says which); rates are annual, shown in %. Scheduled shocks
@@ -13,13 +15,15 @@ are shaded grey on every chart. Day 0 is the initial state, so daily flows start
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+from sim.outputs.formatting import money_scale
 
 if TYPE_CHECKING:
     from sim.experiments.runner import RunResult
@@ -31,47 +35,80 @@ STATUS_COLOURS = {
 }
 DEPOSIT_COLOUR, PAYOUT_COLOUR, BACKLOG_COLOUR = "#2a9d8f", "#d1495b", "#f2b134"
 ROLLING_DAYS = 7
-DPI = 110
 
 
-def money_scale(values: pd.Series | np.ndarray) -> tuple[float, str]:
-    """Divisor and unit label that keep the largest absolute value between 1 and 1,000."""
-    finite = np.abs(np.asarray(values, dtype=float))
-    top = float(np.nanmax(finite)) if finite.size and np.isfinite(finite).any() else 0.0
-    for divisor, unit in ((1e9, "billion yuan"), (1e6, "million yuan"), (1e3, "thousand yuan")):
-        if top >= divisor:
-            return divisor, unit
-    return 1.0, "yuan"
+@dataclass(frozen=True)
+class RunInfo:
+    """What a run's charts say about the run besides its tables.
+
+    Attributes:
+        scenario: the scenario's name.
+        seed: the run's seed.
+        days: days simulated.
+        shocks: (first day, duration in days) of every scheduled shock, shaded on the charts.
+        contagion_multiplier: from the summary, for the cascade's title (``None`` if undefined).
+    """
+
+    scenario: str
+    seed: int
+    days: int
+    shocks: tuple[tuple[int, int], ...] = ()
+    contagion_multiplier: float | None = None
+
+    @classmethod
+    def of(cls, result: RunResult) -> RunInfo:
+        """The facts the charts need from a finished run."""
+        return cls(scenario=result.scenario.name, seed=result.seed, days=result.days,
+                   shocks=tuple((s.start, s.duration) for s in result.scenario.shocks),
+                   contagion_multiplier=result.summary.get("contagion_multiplier"))
 
 
-def _subtitle(result: RunResult) -> str:
-    return f"scenario {result.scenario.name}, seed {result.seed}, {result.days:,} days"
+def shade_shocks(ax: Axes, shocks, days: int, alpha: float, zorder: float) -> bool:
+    """Grey spans over the days each scheduled shock (first day, duration) is active.
+
+    Args:
+        ax: the axes.
+        shocks: (first day, duration) pairs; those starting after ``days`` are not drawn.
+        days: the last day shown.
+        alpha: opacity of one span (overlapping shocks shade darker).
+        zorder: drawing order (0 behind lines, 3 on top of filled areas).
+
+    Returns:
+        True if any span was drawn.
+    """
+    shown = [(start, duration) for start, duration in shocks if start <= days]
+    for start, duration in shown:
+        ax.axvspan(start, start + duration, color="grey", alpha=alpha, lw=0, zorder=zorder)
+    return bool(shown)
 
 
-def _shade_shocks(result: RunResult, axes: list[Axes], on_top: bool) -> bool:
-    """Grey spans over the days each scheduled shock is active; True if any was drawn.
+def _subtitle(info: RunInfo) -> str:
+    return f"scenario {info.scenario}, seed {info.seed}, {info.days:,} days"
+
+
+def _shade_shocks(info: RunInfo, axes: list[Axes], on_top: bool) -> bool:
+    """Shock spans on every axes; True if any was drawn.
 
     Behind lines (so they keep their colour), but on top of filled areas, which would hide them.
     """
-    shocks = [s for s in result.scenario.shocks if s.start <= result.days]
+    shaded = False
     for ax in axes:
-        for shock in shocks:
-            ax.axvspan(shock.start, shock.start + shock.duration, color="grey",
-                       alpha=0.3 if on_top else 0.18, lw=0, zorder=3 if on_top else 0)
-    return bool(shocks)
+        shaded = shade_shocks(ax, info.shocks, info.days, alpha=0.3 if on_top else 0.18,
+                              zorder=3 if on_top else 0) or shaded
+    return shaded
 
 
-def _finish(fig: Figure, result: RunResult, title: str, axes: list[Axes], path: Path,
-            shocks_on_top: bool = False) -> None:
-    """Shared layout: title and subtitle, x limits, shock shading, grid; then save."""
-    fig.suptitle(f"{title}\n{_subtitle(result)}", fontsize=11)
-    shaded = _shade_shocks(result, axes, shocks_on_top)
+def _finish(fig: Figure, info: RunInfo, title: str, axes: list[Axes],
+            shocks_on_top: bool = False) -> Figure:
+    """Shared layout: title and subtitle, x limits, shock shading, grid."""
+    fig.suptitle(f"{title}\n{_subtitle(info)}", fontsize=11)
+    shaded = _shade_shocks(info, axes, shocks_on_top)
     for ax in axes:
-        ax.set_xlim(0, max(result.days, 1))
+        ax.set_xlim(0, max(info.days, 1))
         ax.grid(True, color="#dddddd", lw=0.6)
         ax.set_axisbelow(True)
     axes[-1].set_xlabel("day" + ("  (grey: scheduled shock)" if shaded else ""))
-    fig.savefig(path, dpi=DPI)
+    return fig
 
 
 def _flows_only(ts: pd.DataFrame) -> pd.DataFrame:
@@ -79,9 +116,16 @@ def _flows_only(ts: pd.DataFrame) -> pd.DataFrame:
     return ts[ts["day"] >= 1]
 
 
-def plot_status(result: RunResult, path: Path) -> None:
-    """Stacked area of platform counts by status (exits accumulate at the top)."""
-    ts = result.timeseries
+def plot_status(ts: pd.DataFrame, info: RunInfo) -> Figure:
+    """Stacked area of platform counts by status (exits accumulate at the top).
+
+    Args:
+        ts: the run's daily series (``platforms_<status>`` columns).
+        info: the run.
+
+    Returns:
+        The figure.
+    """
     fig = Figure(figsize=(10, 4.8), layout="constrained")
     ax = fig.add_subplot()
     statuses = [c.removeprefix("platforms_") for c in ts.columns if c.startswith("platforms_")]
@@ -92,12 +136,20 @@ def plot_status(result: RunResult, path: Path) -> None:
     ax.set_ylim(0, None)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False,
               title="status", reverse=True)
-    _finish(fig, result, "Platforms by status", [ax], path, shocks_on_top=True)
+    return _finish(fig, info, "Platforms by status", [ax], shocks_on_top=True)
 
 
-def plot_flows(result: RunResult, path: Path) -> None:
-    """Deposits and payouts, net flow, and the unpaid backlog, per day."""
-    ts = _flows_only(result.timeseries)
+def plot_flows(ts: pd.DataFrame, info: RunInfo) -> Figure:
+    """Deposits and payouts, net flow, and the unpaid backlog, per day.
+
+    Args:
+        ts: the run's daily series.
+        info: the run.
+
+    Returns:
+        The figure.
+    """
+    ts = _flows_only(ts)
     fig = Figure(figsize=(10, 8), layout="constrained")
     top, mid, low = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1.5])
     day = ts["day"]
@@ -130,12 +182,19 @@ def plot_flows(result: RunResult, path: Path) -> None:
     low.set_ylabel(unit)
     low.set_ylim(0, None)
     low.legend(fontsize=8, loc="upper right")
-    _finish(fig, result, "Daily flows between investors and platforms", [top, mid, low], path)
+    return _finish(fig, info, "Daily flows between investors and platforms", [top, mid, low])
 
 
-def plot_balance_sheet(result: RunResult, path: Path) -> None:
-    """Market stocks (claims, loans, cash) above cumulative losses and theft."""
-    ts = result.timeseries
+def plot_balance_sheet(ts: pd.DataFrame, info: RunInfo) -> Figure:
+    """Market stocks (claims, loans, cash) above cumulative losses and theft.
+
+    Args:
+        ts: the run's daily series.
+        info: the run.
+
+    Returns:
+        The figure.
+    """
     fig = Figure(figsize=(10, 7), layout="constrained")
     top, low = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
 
@@ -166,12 +225,19 @@ def plot_balance_sheet(result: RunResult, path: Path) -> None:
     low.set_ylabel(unit)
     low.set_title("Cumulative since day 0", fontsize=10, loc="left")
     low.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
-    _finish(fig, result, "Market balance sheet", [top, low], path)
+    return _finish(fig, info, "Market balance sheet", [top, low])
 
 
-def plot_rates(result: RunResult, path: Path) -> None:
-    """Mean promised rate against the outside option; the debt-transfer discount below."""
-    ts = result.timeseries
+def plot_rates(ts: pd.DataFrame, info: RunInfo) -> Figure:
+    """Mean promised rate against the outside option; the debt-transfer discount below.
+
+    Args:
+        ts: the run's daily series.
+        info: the run.
+
+    Returns:
+        The figure.
+    """
     fig = Figure(figsize=(10, 6), layout="constrained")
     top, low = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1.5])
 
@@ -191,7 +257,7 @@ def plot_rates(result: RunResult, path: Path) -> None:
     low.set_ylabel("% of principal")
     low.set_ylim(0, None)
     low.legend(fontsize=8, loc="upper right")
-    _finish(fig, result, "Rates", [top, low], path)
+    return _finish(fig, info, "Rates", [top, low])
 
 
 CHANNEL_COLOURS = {
@@ -201,13 +267,20 @@ CHANNEL_COLOURS = {
 }
 
 
-def plot_cascade(result: RunResult, path: Path) -> None:
+def plot_cascade(cascade: pd.DataFrame, info: RunInfo) -> Figure:
     """The failure cascade as a timeline: one row per failed platform, arrows parent -> child.
 
     Each failure is a dot at its day, coloured by the channel that carried the stress to it;
     an arrow from an earlier failure shows which failure it followed.
+
+    Args:
+        cascade: the run's failures in order (``platform``, ``name``, ``day``, ``cause``,
+            ``channel``, ``parent``).
+        info: the run; the title shows its contagion multiplier.
+
+    Returns:
+        The figure.
     """
-    cascade = result.cascade
     fig = Figure(figsize=(10, max(3.0, 0.32 * len(cascade) + 1.6)), layout="constrained")
     ax = fig.add_subplot()
     if cascade.empty:
@@ -232,41 +305,36 @@ def plot_cascade(result: RunResult, path: Path) -> None:
                       [f"{n} ({c})" for n, c in zip(cascade["name"], cascade["cause"],
                                                     strict=True)], fontsize=8)
         ax.invert_yaxis()
-        ax.set_xlim(0, result.days)
+        ax.set_xlim(0, info.days)
         ax.set_xlabel("day")
         ax.grid(axis="x", alpha=0.3)
         ax.legend(title="stress carried by", fontsize=8, title_fontsize=8, loc="upper left",
                   bbox_to_anchor=(1.01, 1.0))
-        _shade_shocks(result, [ax], on_top=False)
-    summary = result.summary
-    multiplier = summary.get("contagion_multiplier")
+        _shade_shocks(info, [ax], on_top=False)
+    multiplier = info.contagion_multiplier
     ax.set_title(f"Failure cascade: {len(cascade)} failures, contagion multiplier "
                  f"{'-' if multiplier is None else f'{multiplier:.1f}'}", fontsize=11)
-    fig.savefig(path, dpi=110)
+    return fig
 
 
-PLOTS: dict[str, Callable[[RunResult, Path], None]] = {
-    "cascade.png": plot_cascade,
-    "platforms_by_status.png": plot_status,
-    "flows.png": plot_flows,
-    "balance_sheet.png": plot_balance_sheet,
-    "rates.png": plot_rates,
+# File name -> (chart, the run table it draws), in the order the files are written.
+PLOTS: dict[str, tuple[Callable[[pd.DataFrame, RunInfo], Figure], str]] = {
+    "cascade.png": (plot_cascade, "cascade"),
+    "platforms_by_status.png": (plot_status, "timeseries"),
+    "flows.png": (plot_flows, "timeseries"),
+    "balance_sheet.png": (plot_balance_sheet, "timeseries"),
+    "rates.png": (plot_rates, "timeseries"),
 }
 
 
-def plot_run(result: RunResult, folder: Path) -> list[Path]:
-    """Write every chart of :data:`PLOTS` into ``folder``.
+def run_figures(result: RunResult) -> dict[str, Figure]:
+    """Every chart of :data:`PLOTS` for a run.
 
     Args:
         result: the run.
-        folder: an existing folder (the run's staging folder when called from
-            :func:`sim.results.write_run`).
 
     Returns:
-        The PNG paths, in :data:`PLOTS` order.
+        File name -> figure, in :data:`PLOTS` order.
     """
-    paths = []
-    for name, plot in PLOTS.items():
-        plot(result, Path(folder) / name)
-        paths.append(Path(folder) / name)
-    return paths
+    info = RunInfo.of(result)
+    return {name: plot(getattr(result, table), info) for name, (plot, table) in PLOTS.items()}

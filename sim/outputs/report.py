@@ -1,145 +1,37 @@
-"""The policy comparison report: figures, a self-contained HTML page, its Markdown twin, and the
-comparison folder on disk.
+"""The policy comparison report as text: plain-language summary, tables, HTML and Markdown.
 
-:func:`write_comparison` writes the folder atomically, with the staging and manifest conventions
-of :mod:`sim.results`: everything is built in a hidden staging folder next to the target,
-``manifest.json`` is written last, and only then is the folder renamed into place. A crash or
-Ctrl-C leaves nothing that looks complete.
-
-Figures are bare :class:`matplotlib.figure.Figure` objects (never pyplot), as in :mod:`sim.plots`.
-Money is in yuan, scaled to thousand/million/billion yuan where the axis says so; x is the day.
+:func:`render_html` builds one self-contained page (inline CSS, figures embedded as data URIs,
+no external links) and :func:`render_markdown` its twin, which links the PNG files next to it.
+Every statement comes from the comparison table: the means, the paired differences from
+``none`` and their 95% confidence intervals (:mod:`sim.experiments.analysis`). Labels, units and
+better directions come from the outcome registry (:mod:`sim.vocabulary`), numbers are written
+by :mod:`sim.outputs.formatting`, and the folder with the figures is written by
+:mod:`sim.outputs.results`.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import json
-import math
-import platform
 import re
-import sys
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-import scipy
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 import sim
-from sim.experiments import compare
-from sim.experiments.compare import BASELINE, HEADLINE, Comparison, outcome_info, significant
-from sim.outputs.plots import money_scale
-from sim.outputs.results import (
-    DEFAULT_ROOT,
-    OutputError,
-    _utc_now,
-    scenario_fingerprint,
-    unique_folder,
-    versions,
-    write_folder,
-)
+from sim import vocabulary
+from sim.experiments.analysis import significant, verdict
+from sim.experiments.compare import Comparison
+from sim.experiments.policy_sets import BASELINE
+from sim.outputs import formatting
+from sim.outputs.comparison_plots import DIFF_FIGURE, FRONTIER_FIGURE, headline_outcomes
+from sim.outputs.formatting import heading, interval, short
 
-DPI = 110
-BASELINE_COLOUR = "#444444"
-GOOD, BAD = "#1b7f3b", "#b3261e"  # differences whose CI excludes 0, in the better / worse direction
-
-# Over-time figures: (file, series, rolling days, title, y label kind).
-TIME_FIGURES = (
-    ("ts_platforms_operating.png", "platforms_operating", 1,
-     "Platforms operating (active or distressed)", "count"),
-    ("ts_daily_outflow.png", "payouts", 7,
-     "Daily outflow to investors (payouts incl. estate payouts), 7-day mean", "yuan/day"),
-    ("ts_investor_losses.png", "investor_losses", 1,
-     "Investor losses after cover: written off plus open estates' expected shortfall", "yuan"),
-    ("ts_loans_outstanding.png", "loans_outstanding", 1,
-     "Credit outstanding (loans on platforms' books)", "yuan"),
-)
 LOSS_NOTE = ("Investor losses after cover: what investors bear after protection-fund and "
              "guarantor payouts, counting claims written off and the expected shortfall of "
              "estates still in resolution at the end of the run; before cover adds those "
              "payouts back.")
-DIFF_FIGURE = "differences.png"
-FRONTIER_FIGURE = "efficiency_stability.png"
-
-
-# ----------------------------------------------------------------------------- numbers as text
-def _scale(values, kind: str) -> tuple[float, str]:
-    """Divisor and unit for a column of values of one kind."""
-    if kind == "yuan":
-        return money_scale(np.asarray(values, dtype=float))
-    if kind == "share":
-        return 0.01, "%"
-    if kind == "ratio":
-        return 1.0, "x"
-    if kind == "day":
-        return 1.0, "day"
-    return 1.0, ""
-
-
-def _num(x: float, digits: int = 3) -> str:
-    """A number with about ``digits`` significant digits and thousands separators."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    ax = abs(x)
-    if ax >= 10 ** (digits - 1) or ax == 0:
-        return f"{x:,.0f}"
-    decimals = max(0, digits - 1 - int(math.floor(math.log10(ax))))
-    return f"{x:,.{min(decimals, 4)}f}"
-
-
-def fmt(x: float, kind: str, signed: bool = False) -> str:
-    """An outcome value with its unit: ``61.2 million yuan``, ``12.3%``, ``9.0``."""
-    if x is None or not np.isfinite(x):
-        return "n/a"
-    sign = "+" if signed and x > 0 else ""
-    if kind == "yuan":
-        scale, unit = money_scale(np.array([x]))
-        return f"{sign}{_num(x / scale)} {unit}"
-    if kind == "share":
-        return f"{sign}{_num(100 * x)}{' pp' if signed else '%'}"
-    if kind == "ratio":
-        return f"{sign}{_num(x)}x"
-    if kind == "count":
-        return f"{sign}{x:,.1f}" if abs(x) < 1000 else f"{sign}{x:,.0f}"
-    return f"{sign}{_num(x)}"
-
-
-def fmt_range(low: float, high: float, kind: str) -> str:
-    """A confidence interval with one unit: ``-4.9 to +3.6 million yuan``, ``n/a`` if missing."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return "n/a"
-    if kind == "yuan":
-        scale, unit = money_scale(np.array([low, high]))
-        return f"{_signed(_num(low / scale))} to {_signed(_num(high / scale))} {unit}"
-    if kind == "share":
-        return f"{_signed(_num(100 * low))} to {_signed(_num(100 * high))} pp"
-    if kind == "ratio":
-        return f"{_signed(_num(low))} to {_signed(_num(high))}x"
-    if kind == "count" and max(abs(low), abs(high)) < 1000:
-        return f"{low:+.1f} to {high:+.1f}"
-    return f"{_signed(_num(low))} to {_signed(_num(high))}"
-
-
-def _signed(text: str) -> str:
-    return text if text.startswith("-") or text in ("0", "n/a") else f"+{text}"
-
-
-def _ci_text(row, kind: str, scale: float = 1.0) -> str:
-    if not (np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])):
-        return "n/a"
-    if kind == "share":
-        return f"{_num(100 * row['ci_low'])} to {_num(100 * row['ci_high'])} pp"
-    return f"{_num(row['ci_low'] / scale)} to {_num(row['ci_high'] / scale)}"
-
-
-def _verdict(row, better: int) -> str:
-    """``good``, ``bad``, ``changed`` (CI excludes 0, no preferred direction) or ``""``."""
-    if row["set"] == BASELINE or not significant(row):
-        return ""
-    if better == 0:
-        return "changed"
-    return "good" if np.sign(row["diff"]) == better else "bad"
 
 
 # ----------------------------------------------------------------------------- plain language
@@ -149,9 +41,12 @@ def _row(comp: Comparison, name: str, outcome: str):
     return None if match.empty else match.iloc[0]
 
 
-def _label(outcome: str) -> str:
-    return outcome_info(outcome)[0].replace("failures (incl. absconding)", "failures").replace(
-        "investor losses after cover", "investor losses")
+# Shorter names for the summary sentences, where the context says what the label spells out.
+SENTENCE_LABELS = {"failures": "failures", "investor_losses": "investor losses"}
+
+
+def _label(key: str) -> str:
+    return SENTENCE_LABELS.get(key, vocabulary.outcome(key).label)
 
 
 def _change_sentence(comp: Comparison, name: str, outcome: str) -> str | None:
@@ -161,14 +56,14 @@ def _change_sentence(comp: Comparison, name: str, outcome: str) -> str | None:
     row, base = _row(comp, name, outcome), _row(comp, BASELINE, outcome)
     if row is None or base is None or not np.isfinite(row["diff"]) or row["diff"] == 0:
         return None
-    _, kind, _ = outcome_info(outcome)
+    unit = vocabulary.outcome(outcome).unit
     has_ci = np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])
     if has_ci and not significant(row):
         return None
-    levels = f"from {fmt(base['mean'], kind)} to {fmt(row['mean'], kind)}"
-    size = fmt(abs(row["diff"]), kind).replace(" pp", " percentage points")
+    levels = f"from {short(base['mean'], unit)} to {short(row['mean'], unit)}"
+    size = short(abs(row["diff"]), unit).replace(" pp", " percentage points")
     verb = "lowered" if row["diff"] < 0 else "raised"
-    ci = (f"95% CI {fmt_range(row['ci_low'], row['ci_high'], kind)}" if has_ci
+    ci = (f"95% CI {interval(row['ci_low'], row['ci_high'], unit)}" if has_ci
           else "one replication, no CI")
     return f"{verb} {_label(outcome)} by {size} ({levels}; {ci})"
 
@@ -180,11 +75,11 @@ def _unclear_part(comp: Comparison, name: str, outcome: str) -> str | None:
         return None
     if not (np.isfinite(row["ci_low"]) and np.isfinite(row["ci_high"])):
         return f"{_label(outcome)} unchanged" if row["diff"] == 0 else None
-    _, kind, _ = outcome_info(outcome)
+    unit = vocabulary.outcome(outcome).unit
     if row["diff"] == 0 and row["ci_low"] == row["ci_high"]:
         return f"{_label(outcome)} unchanged"
-    return (f"{_label(outcome)} {fmt(row['diff'], kind, signed=True)} "
-            f"(95% CI {fmt_range(row['ci_low'], row['ci_high'], kind)})")
+    return (f"{_label(outcome)} {short(row['diff'], unit, signed=True)} "
+            f"(95% CI {interval(row['ci_low'], row['ci_high'], unit)})")
 
 
 def _credit_cost(comp: Comparison, name: str) -> tuple[str, bool]:
@@ -201,6 +96,14 @@ def summary_lines(comp: Comparison) -> list[str]:
     Every statement comes from the comparison table: paired differences from ``none`` with their
     95% confidence intervals, and a plain "not distinguishable from zero" when the interval
     covers zero.
+
+    Args:
+        comp: the comparison.
+
+    Returns:
+        Sentences in Markdown (set names in ``**bold**``): one per set after ``none``, the set
+        best on investor losses, the cost of each set in credit supplied, and a note when there
+        is only one replication.
     """
     lines = []
     losses = "investor_losses"
@@ -219,7 +122,7 @@ def summary_lines(comp: Comparison) -> list[str]:
     others = comp.set_names[1:]
     base = _row(comp, BASELINE, losses)
     if others and base is not None:
-        _, kind, _ = outcome_info(losses)
+        unit = vocabulary.outcome(losses).unit
         ranked = sorted((r["mean"], n, r) for n in others
                         if (r := _row(comp, n, losses)) is not None and np.isfinite(r["mean"]))
         if ranked and ranked[0][0] < base["mean"]:
@@ -227,12 +130,12 @@ def summary_lines(comp: Comparison) -> list[str]:
             qualifier = ("" if significant(row) else
                          ", though its difference from no policy is not distinguishable from zero")
             lines.append(f"Best on investor losses (after protection payouts): **{name}**, "
-                         f"{fmt(row['mean'], kind)} against {fmt(base['mean'], kind)} with no "
+                         f"{short(row['mean'], unit)} against {short(base['mean'], unit)} with no "
                          f"policy{qualifier}; it changed credit supplied by "
                          f"{_credit_cost(comp, name)[0]}.")
         elif ranked:
             lines.append("No policy set lowered investor losses (after protection payouts) "
-                         f"below the {fmt(base['mean'], kind)} of no policy.")
+                         f"below the {short(base['mean'], unit)} of no policy.")
         costs = [(n, *_credit_cost(comp, n)) for n in others]
         shown = ", ".join(f"{n} {pct}{'*' if sig else ''}" for n, pct, sig in costs)
         if comp.replications < 2:
@@ -248,297 +151,7 @@ def summary_lines(comp: Comparison) -> list[str]:
     return lines
 
 
-# ----------------------------------------------------------------------------- figures
-# Dark, distinct colours that stay readable as thin lines and small labels on white.
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-           "#17becf", "#bcbd22", "#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e",
-           "#a6761d", "#386cb0", "#f0027f", "#bf5b17")
-
-
-def set_colours(names: list[str]) -> dict[str, str]:
-    """A colour per set, ``none`` dark grey; stable across every figure."""
-    colours = {BASELINE: BASELINE_COLOUR}
-    for i, name in enumerate(n for n in names if n != BASELINE):
-        colours[name] = PALETTE[i % len(PALETTE)]
-    return colours
-
-
-def _shade_shocks(comp: Comparison, ax) -> bool:
-    shocks = [s for s in comp.scenario.shocks if s.start <= comp.scenario.run.days]
-    for shock in shocks:
-        ax.axvspan(shock.start, shock.start + shock.duration, color="grey", alpha=0.07, lw=0,
-                   zorder=0)
-    return bool(shocks)
-
-
-def _subtitle(comp: Comparison) -> str:
-    return (f"scenario {comp.scenario.name}, {comp.replications} replication"
-            f"{'s' if comp.replications != 1 else ''} per set (seeds {comp.seeds[0]}"
-            f"{'' if comp.replications == 1 else f'-{comp.seeds[-1]}'}), "
-            f"{comp.scenario.run.days:,} days; bands: 95% CI of the mean")
-
-
-def plot_time_bands(comp: Comparison, column: str, rolling: int, title: str, kind: str,
-                    path: Path) -> None:
-    """Small multiples: one panel per policy set, its mean and 95% band over the baseline's."""
-    bands = compare.series_bands(comp.series, column, rolling=rolling)
-    names = comp.set_names[1:] or [BASELINE]
-    colours = set_colours(comp.set_names)
-    ncols = min(4, len(names))
-    nrows = math.ceil(len(names) / ncols)
-    fig = Figure(figsize=(3.4 * ncols + 0.6, 2.4 * nrows + 1.2), layout="constrained")
-    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)).ravel()
-    if kind.startswith("yuan"):
-        scale, unit = money_scale(bands["high"])
-        ylabel = unit + ("/day" if kind == "yuan/day" else "")
-    else:
-        scale, ylabel = 1.0, "platforms"
-    base = bands[bands["set"] == BASELINE]
-    shaded = False
-    for ax, name in zip(axes, names, strict=False):
-        shaded = _shade_shocks(comp, ax) or shaded
-        ax.fill_between(base["day"], base["low"] / scale, base["high"] / scale,
-                        color=BASELINE_COLOUR, alpha=0.18, lw=0)
-        ax.plot(base["day"], base["mean"] / scale, color=BASELINE_COLOUR, lw=1.1, ls="--",
-                label=f"{BASELINE} (no policy)")
-        if name != BASELINE:
-            own = bands[bands["set"] == name]
-            ax.fill_between(own["day"], own["low"] / scale, own["high"] / scale,
-                            color=colours[name], alpha=0.3, lw=0)
-            ax.plot(own["day"], own["mean"] / scale, color=colours[name], lw=1.6, label=name)
-        ax.set_title(name, fontsize=9, color=colours[name], loc="left", fontweight="bold")
-        ax.grid(True, color="#e3e3e3", lw=0.6)
-        ax.set_axisbelow(True)
-        ax.tick_params(labelsize=8)
-    for ax in axes[len(names):]:
-        ax.set_axis_off()
-    for ax in axes[::ncols]:
-        ax.set_ylabel(ylabel, fontsize=8)
-    for ax in axes[:len(names)][-ncols:]:  # the lowest panel of each column
-        ax.set_xlabel("day", fontsize=8)
-        ax.xaxis.set_tick_params(labelbottom=True)
-    axes[0].set_xlim(0, comp.scenario.run.days)
-    if kind.startswith("yuan"):  # money from zero; platform counts zoom in on the changes
-        axes[0].set_ylim(bottom=0)
-    note = "dashed grey: no policy (none); " + ("grey spans: scheduled shocks; " if shaded else "")
-    fig.suptitle(f"{title}\n{_subtitle(comp)}\n{note}coloured: the policy set",
-                 fontsize=10)
-    fig.savefig(path, dpi=DPI)
-
-
-def _place_labels(fig: Figure, ax, xs, ys, labels, colours) -> None:
-    """Label points without overlap: try offsets around each point, keep the first free one."""
-    renderer = fig.canvas.get_renderer()  # an Agg canvas (see plot_frontier)
-    frame = ax.get_window_extent(renderer)
-    taken = []
-    offsets = [(7, 5), (7, -11), (-7, 5), (-7, -11), (7, 17), (7, -23), (-7, 17), (-7, -23),
-               (7, 29), (7, -35), (-7, 29), (-7, -35), (7, 41), (-7, 41), (7, -47), (-7, -47)]
-    order = np.argsort(np.asarray(ys, dtype=float))
-    for i in order:
-        if not (np.isfinite(xs[i]) and np.isfinite(ys[i])):
-            continue
-        text = None
-        for dx, dy in offsets:
-            if text is not None:
-                text.remove()
-            text = ax.annotate(labels[i], (xs[i], ys[i]), xytext=(dx, dy),
-                               textcoords="offset points", fontsize=8, color=colours[i],
-                               ha="left" if dx > 0 else "right", va="bottom",
-                               arrowprops={"arrowstyle": "-", "color": colours[i], "lw": 0.5,
-                                           "alpha": 0.6} if abs(dy) > 12 else None)
-            box = text.get_window_extent(renderer).expanded(1.02, 1.1)
-            inside = (frame.x0 <= box.x0 and box.x1 <= frame.x1 and frame.y0 <= box.y0
-                      and box.y1 <= frame.y1)
-            if inside and not any(box.overlaps(other) for other in taken):
-                break
-        taken.append(text.get_window_extent(renderer))
-
-
-def plot_frontier(comp: Comparison, path: Path) -> None:
-    """Efficiency against stability: credit supplied (x) and investor losses (y) per set.
-
-    Left: levels, mean with 95% CIs of the mean in both directions. Right: paired differences
-    from ``none`` with their 95% CIs, which are narrower because replications share seeds.
-    """
-    x_key, y_key = "credit_supplied", "investor_losses"
-    names = comp.set_names
-    colours = set_colours(names)
-    runs = comp.runs
-    fig = Figure(figsize=(13, 6), layout="constrained")
-    left, right = fig.subplots(1, 2)
-    levels = {n: (compare.mean_ci(runs.loc[runs["set"] == n, x_key]),
-                  compare.mean_ci(runs.loc[runs["set"] == n, y_key])) for n in names}
-    xs_all = [v for (x, _) in levels.values() for v in x[:3]]
-    ys_all = [v for (_, y) in levels.values() for v in y[:3]]
-    xscale, xunit = money_scale(np.array(xs_all))
-    yscale, yunit = money_scale(np.array(ys_all))
-    px, py = [], []
-    for n in names:
-        (xm, xl, xh, _), (ym, yl, yh, _) = levels[n]
-        xerr = [[xm - xl], [xh - xm]] if np.isfinite(xl) else None
-        yerr = [[ym - yl], [yh - ym]] if np.isfinite(yl) else None
-        left.errorbar(xm / xscale, ym / yscale,
-                      xerr=None if xerr is None else np.array(xerr) / xscale,
-                      yerr=None if yerr is None else np.array(yerr) / yscale,
-                      fmt="D" if n == BASELINE else "o", ms=7 if n == BASELINE else 5,
-                      color=colours[n], capsize=3, lw=1)
-        px.append(xm / xscale)
-        py.append(ym / yscale)
-    left.set_xlabel(f"credit supplied over the run ({xunit})")
-    left.set_ylabel(f"investor losses after protection ({yunit})")
-    left.set_title("Levels: mean with 95% CI (both directions)", fontsize=10, loc="left")
-
-    table = comp.rows()
-    others = names[1:]
-    dx = [table[(n, x_key)] for n in others]
-    dy = [table[(n, y_key)] for n in others]
-    dxs, dxu = money_scale(np.array([abs(r[c]) for r in dx for c in ("diff", "ci_low", "ci_high")]
-                                    or [0.0]))
-    dys, dyu = money_scale(np.array([abs(r[c]) for r in dy for c in ("diff", "ci_low", "ci_high")]
-                                    or [0.0]))
-    right.axhline(0, color=BASELINE_COLOUR, lw=0.8, ls="--")
-    right.axvline(0, color=BASELINE_COLOUR, lw=0.8, ls="--")
-    qx, qy = [], []
-    for n, rx, ry in zip(others, dx, dy, strict=True):
-        xerr = ([[rx["diff"] - rx["ci_low"]], [rx["ci_high"] - rx["diff"]]]
-                if np.isfinite(rx["ci_low"]) else None)
-        yerr = ([[ry["diff"] - ry["ci_low"]], [ry["ci_high"] - ry["diff"]]]
-                if np.isfinite(ry["ci_low"]) else None)
-        right.errorbar(rx["diff"] / dxs, ry["diff"] / dys,
-                       xerr=None if xerr is None else np.array(xerr) / dxs,
-                       yerr=None if yerr is None else np.array(yerr) / dys,
-                       fmt="o", ms=5, color=colours[n], capsize=3, lw=1)
-        qx.append(rx["diff"] / dxs)
-        qy.append(ry["diff"] / dys)
-    right.set_xlabel(f"change in credit supplied vs {BASELINE} ({dxu})")
-    right.set_ylabel(f"change in investor losses vs {BASELINE} ({dyu})")
-    right.set_title("Paired differences from no policy, with 95% CI\n"
-                    "(down = fewer losses, right = more credit)", fontsize=10, loc="left")
-    for ax in (left, right):
-        ax.grid(True, color="#e3e3e3", lw=0.6)
-        ax.set_axisbelow(True)
-        ax.margins(0.12)
-    fig.suptitle(f"Efficiency (credit supplied) against stability (investor losses)\n"
-                 f"{_subtitle(comp).replace('; bands: 95% CI of the mean', '')}", fontsize=11)
-    # Lay the axes out first, freeze the layout, then place labels where they stay.
-    FigureCanvasAgg(fig).draw()
-    fig.set_layout_engine("none")
-    _place_labels(fig, left, px, py, names, [colours[n] for n in names])
-    _place_labels(fig, right, qx, qy, others, [colours[n] for n in others])
-    fig.savefig(path, dpi=DPI)
-
-
-def plot_differences(comp: Comparison, path: Path) -> None:
-    """Forest plot: each headline outcome's paired difference from ``none`` per set, 95% CI."""
-    outcomes = [o for o in HEADLINE if o in set(comp.table["outcome"])]
-    names = comp.set_names[1:]
-    ncols = 4
-    nrows = max(1, math.ceil(len(outcomes) / ncols))
-    fig = Figure(figsize=(14, 0.28 * max(len(names), 3) * nrows + 1.6 * nrows + 0.8),
-                 layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    table = comp.rows()
-    y = np.arange(len(names))
-    for i, (ax, outcome) in enumerate(zip(axes, outcomes, strict=False)):
-        label, kind, better = outcome_info(outcome)
-        rows = [table[(n, outcome)] for n in names]
-        values = np.array([abs(r[c]) for r in rows for c in ("diff", "ci_low", "ci_high")])
-        scale, unit = _scale(values, kind)
-        if kind == "yuan":
-            scale, unit = money_scale(values[np.isfinite(values)] if values.size else values)
-        for j, r in enumerate(rows):
-            verdict = _verdict(r, better)
-            colour = {"good": GOOD, "bad": BAD, "changed": "#1f4e9c"}.get(verdict, "#888888")
-            if np.isfinite(r["ci_low"]):
-                ax.plot([r["ci_low"] / scale, r["ci_high"] / scale], [j, j], color=colour, lw=2)
-            ax.plot(r["diff"] / scale, j, "o", color=colour, ms=5)
-        ax.axvline(0, color=BASELINE_COLOUR, lw=0.8, ls="--")
-        ax.set_yticks(y, names if i % ncols == 0 else [], fontsize=8)
-        ax.set_ylim(len(names) - 0.5, -0.5)
-        ax.set_title(label, fontsize=9, loc="left")
-        ax.set_xlabel(f"change vs {BASELINE}" + (f" ({unit})" if unit else ""), fontsize=8)
-        ax.tick_params(axis="x", labelsize=8)
-        ax.grid(True, axis="x", color="#e3e3e3", lw=0.6)
-    for ax in axes[len(outcomes):]:
-        ax.set_axis_off()
-    fig.suptitle("Paired differences from no policy (dot) with 95% CI (bar)\n"
-                 f"green: better, red: worse, blue: changed, CI excluding 0; grey: not "
-                 f"distinguishable from zero. {_subtitle(comp).split(';')[0]}", fontsize=10)
-    fig.savefig(path, dpi=DPI)
-
-
-def write_figures(comp: Comparison, folder: Path) -> list[Path]:
-    """Every PNG of the report into ``folder``; returns their paths in report order."""
-    folder = Path(folder)
-    paths = []
-    plot_differences(comp, folder / DIFF_FIGURE)
-    paths.append(folder / DIFF_FIGURE)
-    plot_frontier(comp, folder / FRONTIER_FIGURE)
-    paths.append(folder / FRONTIER_FIGURE)
-    for name, column, rolling, title, kind in TIME_FIGURES:
-        plot_time_bands(comp, column, rolling, title, kind, folder / name)
-        paths.append(folder / name)
-    return paths
-
-
-# ----------------------------------------------------------------------------- TOML text
-def _toml_value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} as TOML")
-
-
-def _is_table_list(value) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
-
-
-def _toml_table(lines: list[str], table: dict, path: tuple[str, ...]) -> None:
-    for key, value in table.items():
-        if value is not None and not isinstance(value, dict) and not _is_table_list(value):
-            lines.append(f"{key} = {_toml_value(value)}")
-    for key, value in table.items():
-        if isinstance(value, dict):
-            lines += ["", f"[{'.'.join((*path, key))}]"]
-            _toml_table(lines, value, (*path, key))
-        elif _is_table_list(value):
-            for item in value:
-                lines += ["", f"[[{'.'.join((*path, key))}]]"]
-                _toml_table(lines, item, (*path, key))
-
-
-def to_toml(data: dict) -> str:
-    """Plain data (a scenario dump) as TOML text; ``None`` values are left out (their default)."""
-    lines: list[str] = []
-    _toml_table(lines, data, ())
-    return "\n".join(lines).lstrip("\n") + "\n"
-
-
-def scenario_toml(comp: Comparison) -> str:
-    """The scenario as run for the baseline (seed = first replication seed, every policy off)."""
-    sc = compare.scenario_for(comp.scenario, comp.sets[0], seed=comp.seeds[0])
-    return to_toml(sc.model_dump(mode="json"))
-
-
-def policy_sets_toml(comp: Comparison) -> str:
-    """The non-baseline sets as a ``--policies`` file (feed it back to reproduce the sets)."""
-    sets = [{"name": s.name, "policies": s.policies} for s in comp.sets[1:]]
-    head = "# Policy sets of this comparison; usable as `p2psim compare ... --policies FILE`.\n"
-    return head + (to_toml({"set": sets}) if sets else "")
-
-
-def enabled_policies(policy_set) -> list[str]:
-    """Names of the policies a set switches on."""
-    return [name for name, table in policy_set.policies.items()
-            if isinstance(table, dict) and table.get("enabled")]
-
-
-# ----------------------------------------------------------------------------- HTML and Markdown
+# ----------------------------------------------------------------------------- tables and pages
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto;
        max-width: 1180px; color: #222; line-height: 1.45; padding: 0 1em; }
@@ -569,54 +182,54 @@ def _md_bold_to_html(text: str) -> str:
 
 
 def _column_scales(comp: Comparison, outcomes: list[str]) -> dict[str, tuple[float, str]]:
-    scales = {}
-    for outcome in outcomes:
-        _, kind, _ = outcome_info(outcome)
-        means = comp.table.loc[comp.table["outcome"] == outcome, "mean"].to_numpy(dtype=float)
-        scales[outcome] = _scale(means[np.isfinite(means)] if np.isfinite(means).any()
-                                 else np.array([0.0]), kind)
-    return scales
+    """Divisor and unit of each outcome's column, from the means it shows."""
+    table = comp.table
+    return {o: formatting.scale(table.loc[table["outcome"] == o, "mean"],
+                                vocabulary.outcome(o).unit) for o in outcomes}
 
 
-def _cell(row, kind: str, scale: float, better: int, markdown: bool) -> tuple[str, str]:
+def _cell(row, divisor: float, better: int, markdown: bool) -> tuple[str, str]:
     """(text, css class) of one table cell: mean, then the paired difference and its CI."""
-    mean = "n/a" if not np.isfinite(row["mean"]) else _num(row["mean"] / scale)
+    mean = formatting.scaled(row["mean"], divisor)
     if row["set"] == BASELINE:
         return mean, ""
-    verdict = _verdict(row, better)
-    diff = "n/a" if not np.isfinite(row["diff"]) else (
-        f"{'+' if row['diff'] > 0 else ''}{_num(row['diff'] / scale)}")
-    ci = _ci_text(row, kind, scale).replace(" pp", "")
-    mark = "*" if verdict else ""
+    change = verdict(row, better)
+    diff = formatting.scaled(row["diff"], divisor, signed=True)
+    ci = formatting.scaled_interval(row["ci_low"], row["ci_high"], divisor)
+    mark = "*" if change else ""
     if markdown:
-        return f"{mean}<br>Δ {diff}{mark} [{ci}]", verdict
+        return f"{mean}<br>Δ {diff}{mark} [{ci}]", change
     return (f"{html.escape(mean)}<span class='diff'>Δ {html.escape(diff)}{mark}</span>"
-            f"<span class='ci'>[{html.escape(ci)}]</span>", verdict)
+            f"<span class='ci'>[{html.escape(ci)}]</span>", change)
 
 
 def _headers(comp: Comparison, outcomes: list[str]) -> list[str]:
     scales = _column_scales(comp, outcomes)
-    heads = []
-    for o in outcomes:
-        label, kind, _ = outcome_info(o)
-        unit = scales[o][1]
-        heads.append(f"{label} ({unit})" if unit else label)
-    return heads
+    return [heading(vocabulary.outcome(o).label, scales[o][1]) for o in outcomes]
 
 
 def _table_rows(comp: Comparison, outcomes: list[str], markdown: bool):
     scales = _column_scales(comp, outcomes)
     table = comp.rows()
     for name in comp.set_names:
-        cells = []
-        for o in outcomes:
-            _, kind, better = outcome_info(o)
-            cells.append(_cell(table[(name, o)], kind, scales[o][0], better, markdown))
+        cells = [_cell(table[(name, o)], scales[o][0], vocabulary.outcome(o).better, markdown)
+                 for o in outcomes]
         yield name, cells
 
 
 def html_table(comp: Comparison, outcomes: list[str]) -> str:
-    """The comparison table as HTML: one row per set, one column per outcome."""
+    """The comparison table as HTML: one row per set, one column per outcome.
+
+    Each cell holds the mean, then Δ (the paired difference from ``none``) and its 95% CI, in
+    the unit named by the header; a CI that excludes 0 is marked ``*`` and coloured.
+
+    Args:
+        comp: the comparison.
+        outcomes: the outcome keys to show, in order.
+
+    Returns:
+        The HTML table.
+    """
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["policy set", *_headers(comp, outcomes)])
     body = []
     for name, cells in _table_rows(comp, outcomes, markdown=False):
@@ -628,7 +241,18 @@ def html_table(comp: Comparison, outcomes: list[str]) -> str:
 
 
 def markdown_table(comp: Comparison, outcomes: list[str]) -> str:
-    """The comparison table as Markdown (``*`` marks a CI that excludes 0)."""
+    """The comparison table as Markdown (``*`` marks a CI that excludes 0).
+
+    Each cell holds the mean, then Δ (the paired difference from ``none``) and its 95% CI, in
+    the unit named by the header; a CI that excludes 0 is marked ``*`` and coloured.
+
+    Args:
+        comp: the comparison.
+        outcomes: the outcome keys to show, in order.
+
+    Returns:
+        The Markdown table.
+    """
     heads = ["policy set", *_headers(comp, outcomes)]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for name, cells in _table_rows(comp, outcomes, markdown=True):
@@ -641,15 +265,25 @@ def _long_rows(comp: Comparison, outcomes: list[str], markdown: bool):
     scales = _column_scales(comp, outcomes)
     table = comp.rows()
     for o in outcomes:
-        label, kind, better = outcome_info(o)
-        unit = scales[o][1]
-        cells = [_cell(table[(name, o)], kind, scales[o][0], better, markdown)
+        item = vocabulary.outcome(o)
+        cells = [_cell(table[(name, o)], scales[o][0], item.better, markdown)
                  for name in comp.set_names]
-        yield (f"{label} ({unit})" if unit else label), cells
+        yield heading(item.label, scales[o][1]), cells
 
 
 def html_long_table(comp: Comparison, outcomes: list[str]) -> str:
-    """Every outcome as HTML: one row per outcome, one column per set."""
+    """Every outcome as HTML: one row per outcome, one column per set.
+
+    Each cell holds the mean, then Δ (the paired difference from ``none``) and its 95% CI, in
+    the unit named by the header; a CI that excludes 0 is marked ``*`` and coloured.
+
+    Args:
+        comp: the comparison.
+        outcomes: the outcome keys to show, in order.
+
+    Returns:
+        The HTML table.
+    """
     head = "".join(f"<th>{html.escape(h)}</th>" for h in ["outcome", *comp.set_names])
     body = "".join(f"<tr><th>{html.escape(label)}</th>"
                    + "".join(f"<td class='num {cls}'>{text}</td>" for text, cls in cells)
@@ -659,7 +293,18 @@ def html_long_table(comp: Comparison, outcomes: list[str]) -> str:
 
 
 def markdown_long_table(comp: Comparison, outcomes: list[str]) -> str:
-    """Every outcome as Markdown: one row per outcome, one column per set."""
+    """Every outcome as Markdown: one row per outcome, one column per set.
+
+    Each cell holds the mean, then Δ (the paired difference from ``none``) and its 95% CI, in
+    the unit named by the header; a CI that excludes 0 is marked ``*`` and coloured.
+
+    Args:
+        comp: the comparison.
+        outcomes: the outcome keys to show, in order.
+
+    Returns:
+        The Markdown table.
+    """
     heads = ["outcome", *comp.set_names]
     lines = ["| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
     for label, cells in _long_rows(comp, outcomes, markdown=True):
@@ -695,11 +340,7 @@ def _shock_rows(comp: Comparison) -> list[list[str]]:
 
 
 def _set_rows(comp: Comparison) -> list[list[str]]:
-    return [[s.name, ", ".join(enabled_policies(s)) or "(every policy off)"] for s in comp.sets]
-
-
-def _all_outcomes(comp: Comparison) -> list[str]:
-    return list(dict.fromkeys(comp.table["outcome"]))
+    return [[s.name, ", ".join(s.enabled) or "(every policy off)"] for s in comp.sets]
 
 
 def _img_uri(path: Path) -> str:
@@ -743,10 +384,21 @@ METHOD = (
 )
 
 
-def render_html(comp: Comparison, figures: list[Path], toml_text: str) -> str:
-    """The self-contained HTML report (inline CSS, images as data URIs, no external links)."""
+def render_html(comp: Comparison, figures: list[Path], toml_text: str,
+                created: datetime) -> str:
+    """The self-contained HTML report (inline CSS, images as data URIs, no external links).
+
+    Args:
+        comp: the comparison.
+        figures: the PNG files to embed, in report order.
+        toml_text: the scenario as run (:func:`sim.outputs.toml_text.scenario_toml`).
+        created: when the report was made (UTC), shown under the title.
+
+    Returns:
+        The page.
+    """
     sc = comp.scenario
-    headline = [o for o in HEADLINE if o in set(comp.table["outcome"])]
+    headline = headline_outcomes(comp)
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>Policy comparison: {html.escape(sc.name)}</title><style>{CSS}</style></head><body>",
@@ -754,7 +406,7 @@ def render_html(comp: Comparison, figures: list[Path], toml_text: str) -> str:
         f"<p class='meta'>{len(comp.sets)} policy sets × {comp.replications} replications, "
         f"{sc.run.days:,} days each; {comp.elapsed_seconds:,.0f} s with {comp.workers} "
         f"worker{'s' if comp.workers != 1 else ''}; p2psim {sim.__version__}, created "
-        f"{_utc_now().strftime('%Y-%m-%d %H:%M UTC')}.</p>",
+        f"{created.strftime('%Y-%m-%d %H:%M UTC')}.</p>",
         "<h2>Summary</h2><ul class='summary'>",
         *[f"<li>{_md_bold_to_html(line)}</li>" for line in summary_lines(comp)],
         "</ul>",
@@ -768,7 +420,7 @@ def render_html(comp: Comparison, figures: list[Path], toml_text: str) -> str:
         "no colour: not distinguishable from zero</p>",
         html_table(comp, headline),
         "<details><summary>Every outcome</summary>",
-        html_long_table(comp, _all_outcomes(comp)),
+        html_long_table(comp, comp.outcomes),
         "</details>",
     ]
     parts.append("<h2>Figures</h2>")
@@ -793,9 +445,18 @@ def render_html(comp: Comparison, figures: list[Path], toml_text: str) -> str:
 
 
 def render_markdown(comp: Comparison, figures: list[Path], toml_text: str) -> str:
-    """The Markdown twin of the HTML report; figures are the PNG files next to it."""
+    """The Markdown twin of the HTML report.
+
+    Args:
+        comp: the comparison.
+        figures: the PNG files, linked by name (they sit next to the report).
+        toml_text: the scenario as run.
+
+    Returns:
+        The Markdown text.
+    """
     sc = comp.scenario
-    headline = [o for o in HEADLINE if o in set(comp.table["outcome"])]
+    headline = headline_outcomes(comp)
     lines = [
         f"# Policy comparison: {sc.name}", "",
         f"{len(comp.sets)} policy sets × {comp.replications} replications, {sc.run.days:,} days "
@@ -809,7 +470,7 @@ def render_markdown(comp: Comparison, figures: list[Path], toml_text: str) -> st
         f"excludes 0. Units in the column header. {LOSS_NOTE}", "",
         markdown_table(comp, headline), "",
         "<details><summary>Every outcome</summary>", "",
-        markdown_long_table(comp, _all_outcomes(comp)), "", "</details>", "",
+        markdown_long_table(comp, comp.outcomes), "", "</details>", "",
         "## Figures", "",
     ]
     for path in figures:
@@ -827,69 +488,3 @@ def render_markdown(comp: Comparison, figures: list[Path], toml_text: str) -> st
         "## Method", "", METHOD, "",
     ]
     return "\n".join(lines)
-
-
-# ----------------------------------------------------------------------------- the folder
-def default_folder(comp: Comparison, root: Path = DEFAULT_ROOT) -> Path:
-    """``runs/compare-<scenario name>-<UTC time>``, made unique if it already exists."""
-    return unique_folder(root, comp.scenario.name, prefix="compare-")
-
-
-def manifest(comp: Comparison, files: dict[str, str]) -> dict:
-    """Provenance: scenario, seeds, policy sets, versions, timing, a checksum of every file."""
-    return {
-        "kind": "policy comparison",
-        "scenario": comp.scenario.model_dump(mode="json"),
-        "scenario_sha256": scenario_fingerprint(comp.scenario),
-        "seeds": {"base": comp.seeds[0], "replications": comp.seeds,
-                  "rule": "replication r uses base + r in every policy set"},
-        "replications": comp.replications,
-        "policy_sets": [{"name": s.name, "enabled": enabled_policies(s), "policies": s.policies}
-                        for s in comp.sets],
-        "workers": comp.workers,
-        "elapsed_seconds": round(comp.elapsed_seconds, 3),
-        "run_seconds": round(comp.run_seconds, 3),
-        "created_utc": _utc_now().isoformat(timespec="seconds"),
-        "versions": versions(scipy=scipy.__version__),
-        "platform": platform.platform(),
-        "command": sys.argv,
-        "files": files,
-    }
-
-
-def _write_contents(comp: Comparison, folder: Path) -> None:
-    comp.table.to_csv(folder / "comparison.csv", index=False)
-    comp.runs.to_csv(folder / "runs.csv", index=False)
-    comp.series.to_parquet(folder / "series.parquet", index=False)
-    toml_text = scenario_toml(comp)
-    (folder / "scenario.toml").write_text(toml_text, encoding="utf-8")
-    (folder / "policy_sets.toml").write_text(policy_sets_toml(comp), encoding="utf-8")
-    figures = write_figures(comp, folder)
-    (folder / "report.md").write_text(render_markdown(comp, figures, toml_text), encoding="utf-8")
-    (folder / "report.html").write_text(render_html(comp, figures, toml_text), encoding="utf-8")
-
-
-def write_comparison(comp: Comparison, out_dir: str | Path | None = None) -> Path:
-    """Write the comparison folder atomically and return its path.
-
-    Contents: ``comparison.csv`` (set, outcome, mean, diff, ci_low, ci_high, n), ``runs.csv``
-    (one row per set x replication, every summary value), ``series.parquet`` (the daily series
-    behind the bands), ``scenario.toml`` and ``policy_sets.toml`` (to reproduce the runs), the
-    PNG figures, ``report.md``, ``report.html`` and, last, ``manifest.json``.
-
-    Args:
-        comp: the comparison.
-        out_dir: target folder; ``None`` means a new folder under ``runs/``. An earlier results
-            folder there (one with a ``manifest.json``) is replaced atomically.
-
-    Raises:
-        OutputError: ``out_dir`` is not a place results may be written.
-        OSError: the disk refused; nothing is left behind.
-    """
-    return write_folder(default_folder(comp) if out_dir is None else out_dir,
-                        lambda folder: _write_contents(comp, folder),
-                        lambda files: manifest(comp, files))
-
-
-__all__ = ["OutputError", "render_html", "render_markdown", "summary_lines", "to_toml",
-           "write_comparison", "write_figures"]

@@ -1,13 +1,18 @@
-"""Writing runs to disk: the only module in p2psim that writes files.
+"""Writing results to disk: the only module in p2psim that writes files.
 
-A run folder is all or nothing. It is built in a hidden staging folder next to the target (same
-filesystem, so the final rename is atomic), ``manifest.json`` is written last, and only then is
-the staging folder renamed into place. An error or Ctrl-C at any point before that removes the
-staging folder, so a folder holding ``manifest.json`` is always complete and a half-written one
-is never visible under the target name.
+It writes a run folder (:func:`write_run`: tables, summary, charts) and a comparison folder
+(:func:`write_comparison`: tables, report, charts), saving the figures that
+:mod:`sim.outputs.plots` and :mod:`sim.outputs.comparison_plots` return, the text that
+:mod:`sim.outputs.report` and :mod:`sim.outputs.toml_text` build, and a manifest.
 
-Replacing an existing run folder (explicit ``--out``) moves the old folder aside, renames the new
-one in and only then deletes the old one; if the swap fails the old folder is put back.
+A results folder is all or nothing. It is built in a hidden staging folder next to the target
+(same filesystem, so the final rename is atomic), ``manifest.json`` is written last, and only
+then is the staging folder renamed into place. An error or Ctrl-C at any point before that
+removes the staging folder, so a folder holding ``manifest.json`` is always complete and a
+half-written one is never visible under the target name.
+
+Replacing an existing results folder (explicit ``--out``) moves the old folder aside, renames the
+new one in and only then deletes the old one; if the swap fails the old folder is put back.
 """
 
 from __future__ import annotations
@@ -31,14 +36,18 @@ import matplotlib
 import mesa
 import numpy as np
 import pandas as pd
+import scipy
+from matplotlib.figure import Figure
 
 import sim
 from sim.config import Scenario
+from sim.experiments.compare import Comparison
 from sim.experiments.runner import RunResult
-from sim.outputs import plots
+from sim.outputs import comparison_plots, plots, report, toml_text
 
 DEFAULT_ROOT = Path("runs")
 MANIFEST = "manifest.json"
+PNG_DPI = 110  # resolution of every chart written
 
 
 class OutputError(Exception):
@@ -75,19 +84,40 @@ def _sha256(path: Path) -> str:
 
 
 def scenario_fingerprint(scenario: Scenario) -> str:
-    """sha256 of a scenario's canonical JSON, to tell outputs of equal inputs apart."""
+    """sha256 of a scenario's canonical JSON, to tell outputs of equal inputs apart.
+
+    Args:
+        scenario: the scenario.
+
+    Returns:
+        The hex digest of its JSON dump with sorted keys and no spaces.
+    """
     canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
                            separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def scenario_sha256(result: RunResult) -> str:
-    """Fingerprint of the scenario as run (canonical JSON), to tell runs of equal inputs apart."""
+    """Fingerprint of the scenario as run (see :func:`scenario_fingerprint`).
+
+    Args:
+        result: the run.
+
+    Returns:
+        The hex digest.
+    """
     return scenario_fingerprint(result.scenario)
 
 
 def versions(**extra: str) -> dict[str, str]:
-    """Versions of p2psim, Python and the libraries behind a result, plus ``extra`` ones."""
+    """Versions of p2psim, Python and the libraries behind a result.
+
+    Args:
+        **extra: further name -> version pairs (e.g. scipy for a comparison).
+
+    Returns:
+        Name -> version.
+    """
     return {
         "p2psim": sim.__version__,
         "python": platform.python_version(),
@@ -99,7 +129,8 @@ def versions(**extra: str) -> dict[str, str]:
     }
 
 
-def _utc_now() -> datetime:
+def utc_now() -> datetime:
+    """The current time in UTC, for folder names, manifests and reports."""
     return datetime.now(UTC)
 
 
@@ -112,18 +143,33 @@ def _umask_mode(mode: int) -> int:
 
 # ----------------------------------------------------------------------------- where
 def default_folder(result: RunResult, root: Path = DEFAULT_ROOT) -> Path:
-    """``runs/<scenario name>-seed<seed>-<UTC time>``, made unique (see :func:`unique_folder`)."""
+    """``runs/<scenario name>-seed<seed>-<UTC time>``, made unique (see :func:`unique_folder`).
+
+    Args:
+        result: the run.
+        root: the folder of all runs.
+
+    Returns:
+        A path that does not exist yet.
+    """
     return unique_folder(root, result.scenario.name, f"-seed{result.seed}")
 
 
 def unique_folder(root: Path, name: str, tag: str = "", prefix: str = "") -> Path:
     """``root/<prefix><name><tag>-<UTC time>``, made unique if that already exists.
 
-    ``name`` is reduced to letters, digits, ``.``, ``_`` and ``-`` so any scenario name makes a
-    valid folder name.
+    Args:
+        root: the parent folder.
+        name: a scenario name; reduced to letters, digits, ``.``, ``_`` and ``-`` so any name
+            makes a valid folder name.
+        tag: after the name (e.g. ``-seed7``).
+        prefix: before the name (e.g. ``compare-``).
+
+    Returns:
+        A path that does not exist yet (``-2``, ``-3``, ... appended if needed).
     """
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "run"
-    stamp = _utc_now().strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
     base = Path(root) / f"{prefix}{name}{tag}-{stamp}"
     folder, n = base, 1
     while folder.exists():  # two outputs in the same second: never touch the earlier one
@@ -138,6 +184,9 @@ def check_out_dir(folder: str | Path) -> Path:
     Allowed: a path that does not exist, an empty folder, or an earlier run folder (it has a
     ``manifest.json``), which will be replaced. Anything else is refused, so a mistyped ``--out``
     (``.``, a home folder, a source tree) can never be deleted.
+
+    Args:
+        folder: the ``--out`` target.
 
     Returns:
         The absolute target path.
@@ -165,6 +214,9 @@ def manifest(result: RunResult, files: dict[str, str]) -> dict:
     Args:
         result: the run.
         files: file name -> sha256 of every other file in the folder.
+
+    Returns:
+        The manifest as plain data.
     """
     return {
         "scenario": result.scenario.model_dump(mode="json"),
@@ -172,7 +224,7 @@ def manifest(result: RunResult, files: dict[str, str]) -> dict:
         "seed": int(result.seed),
         "days": int(result.days),
         "elapsed_seconds": round(float(result.elapsed_seconds), 3),
-        "created_utc": _utc_now().isoformat(timespec="seconds"),
+        "created_utc": utc_now().isoformat(timespec="seconds"),
         "versions": versions(),
         "platform": platform.platform(),
         "command": sys.argv,
@@ -180,8 +232,31 @@ def manifest(result: RunResult, files: dict[str, str]) -> dict:
     }
 
 
+def save_figures(figures: dict[str, Figure], folder: Path) -> list[Path]:
+    """Save figures as PNG files.
+
+    Args:
+        figures: file name -> figure.
+        folder: an existing folder (a staging folder when called from :func:`write_folder`).
+
+    Returns:
+        The paths, in the order of ``figures``.
+    """
+    paths = []
+    for name, figure in figures.items():
+        path = Path(folder) / name
+        figure.savefig(path, dpi=PNG_DPI)
+        paths.append(path)
+    return paths
+
+
 def write_tables(result: RunResult, folder: Path) -> None:
-    """Tables as Parquet (exact, typed) and CSV (for spreadsheets); summary as JSON."""
+    """Tables as Parquet (exact, typed) and CSV (for spreadsheets); summary as JSON.
+
+    Args:
+        result: the run.
+        folder: an existing folder.
+    """
     result.timeseries.to_parquet(folder / "timeseries.parquet", index=False)
     result.timeseries.to_csv(folder / "timeseries.csv", index=False)
     result.platforms.to_parquet(folder / "platforms.parquet", index=False)
@@ -251,8 +326,8 @@ def write_run(result: RunResult, out_dir: str | Path | None = None) -> Path:
     """Write a run folder atomically and return its path.
 
     Contents: ``timeseries``, ``platforms`` (Parquet + CSV), ``platform_daily`` (Parquet),
-    ``events`` (Parquet + CSV), ``summary.json``, the PNG plots of :mod:`sim.plots` and, last,
-    ``manifest.json``.
+    ``events`` (Parquet + CSV), ``cascade.csv``, ``summary.json``, the PNG charts of
+    :mod:`sim.outputs.plots` and, last, ``manifest.json``.
 
     Args:
         result: the run.
@@ -268,14 +343,111 @@ def write_run(result: RunResult, out_dir: str | Path | None = None) -> Path:
     """
     def write_contents(folder: Path) -> None:
         write_tables(result, folder)
-        plots.plot_run(result, folder)
+        save_figures(plots.run_figures(result), folder)
 
     return write_folder(default_folder(result) if out_dir is None else out_dir, write_contents,
                         lambda files: manifest(result, files))
 
 
+# ----------------------------------------------------------------------------- comparisons
+def comparison_folder(comp: Comparison, root: Path = DEFAULT_ROOT) -> Path:
+    """``runs/compare-<scenario name>-<UTC time>``, made unique if it already exists.
+
+    Args:
+        comp: the comparison.
+        root: the folder of all results.
+
+    Returns:
+        A path that does not exist yet.
+    """
+    return unique_folder(root, comp.scenario.name, prefix="compare-")
+
+
+def comparison_manifest(comp: Comparison, files: dict[str, str]) -> dict:
+    """Provenance of a comparison: scenario, seeds, policy sets, versions, timing, checksums.
+
+    Args:
+        comp: the comparison.
+        files: file name -> sha256 of every other file in the folder.
+
+    Returns:
+        The manifest as plain data.
+    """
+    return {
+        "kind": "policy comparison",
+        "scenario": comp.scenario.model_dump(mode="json"),
+        "scenario_sha256": scenario_fingerprint(comp.scenario),
+        "seeds": {"base": comp.seeds[0], "replications": comp.seeds,
+                  "rule": "replication r uses base + r in every policy set"},
+        "replications": comp.replications,
+        "policy_sets": [{"name": s.name, "enabled": s.enabled, "policies": s.policies}
+                        for s in comp.sets],
+        "workers": comp.workers,
+        "elapsed_seconds": round(comp.elapsed_seconds, 3),
+        "run_seconds": round(comp.run_seconds, 3),
+        "created_utc": utc_now().isoformat(timespec="seconds"),
+        "versions": versions(scipy=scipy.__version__),
+        "platform": platform.platform(),
+        "command": sys.argv,
+        "files": files,
+    }
+
+
+def _write_comparison_contents(comp: Comparison, folder: Path) -> None:
+    comp.table.to_csv(folder / "comparison.csv", index=False)
+    comp.runs.to_csv(folder / "runs.csv", index=False)
+    comp.series.to_parquet(folder / "series.parquet", index=False)
+    scenario_text = toml_text.scenario_toml(comp)
+    (folder / "scenario.toml").write_text(scenario_text, encoding="utf-8")
+    (folder / "policy_sets.toml").write_text(toml_text.policy_sets_toml(comp), encoding="utf-8")
+    figures = save_figures(comparison_plots.comparison_figures(comp), folder)
+    (folder / "report.md").write_text(report.render_markdown(comp, figures, scenario_text),
+                                      encoding="utf-8")
+    (folder / "report.html").write_text(
+        report.render_html(comp, figures, scenario_text, created=utc_now()), encoding="utf-8")
+
+
+def write_comparison(comp: Comparison, out_dir: str | Path | None = None) -> Path:
+    """Write the comparison folder atomically and return its path.
+
+    Contents: ``comparison.csv`` (set, outcome, mean, diff, ci_low, ci_high, n), ``runs.csv``
+    (one row per set x replication, every summary value), ``series.parquet`` (the daily series
+    behind the bands), ``scenario.toml`` and ``policy_sets.toml`` (to reproduce the runs), the
+    PNG figures of :mod:`sim.outputs.comparison_plots`, ``report.md``, ``report.html`` and,
+    last, ``manifest.json``.
+
+    Args:
+        comp: the comparison.
+        out_dir: target folder; ``None`` means a new folder under ``runs/``. An earlier results
+            folder there (one with a ``manifest.json``) is replaced atomically.
+
+    Returns:
+        The folder.
+
+    Raises:
+        OutputError: ``out_dir`` is not a place results may be written.
+        OSError: the disk refused; nothing is left behind.
+    """
+    return write_folder(comparison_folder(comp) if out_dir is None else out_dir,
+                        lambda folder: _write_comparison_contents(comp, folder),
+                        lambda files: comparison_manifest(comp, files))
+
+
+# ----------------------------------------------------------------------------- other files
 def write_text(path: str | Path, text: str) -> Path:
-    """Write a text file atomically (temp file in the same folder, then ``os.replace``)."""
+    """Write a text file atomically (temp file in the same folder, then ``os.replace``).
+
+    Args:
+        path: the file; its folder must exist.
+        text: the content (UTF-8).
+
+    Returns:
+        The path.
+
+    Raises:
+        OutputError: ``path`` is a folder or its folder does not exist.
+        OSError: the disk refused; the old file, if any, is left as it was.
+    """
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a folder; give a file name")

@@ -26,7 +26,7 @@ FILES = ("summary.json", "timeseries.csv", "platforms.csv", "events.csv", "casca
 def cases() -> dict[str, tuple[str, list[str]]]:
     """Case name -> (scenario file, overrides). Every shipped scenario, plus policies on."""
     out = {p.stem: (str(p), []) for p in sorted((ROOT / "scenarios").glob("*.toml"))}
-    from sim.experiments.compare import policy_names
+    from sim.experiments.policy_sets import policy_names
 
     every = [f"policies.{name}.enabled=true" for name in policy_names()]
     out["stress_2018+every_policy"] = (str(ROOT / "scenarios" / "stress_2018.toml"),
