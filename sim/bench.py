@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from sim.config import Scenario, load_scenario
+from sim.experiments.runner import run_scenario
 from sim.model import P2PModel
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
@@ -230,6 +231,7 @@ def time_engine(investors: int, engine: str, days: int, warmup: int, repeats: in
         investors: population size.
         engine: "array" or "object".
         days: timed days.
+        channels: "default" (the scenario's channels) or "all" (every channel on).
         warmup: untimed days first.
         repeats: fresh models to run the window on.
         keep_model: return the last model (for the floor), else ``None``.
@@ -300,8 +302,10 @@ class Floor:
 
 
 def _streamable(array: np.ndarray) -> np.ndarray:
-    """A flat view that numpy reduces with SIMD at memory speed (booleans and records as
-    8-byte words)."""
+    """A flat view that numpy reduces with SIMD at memory speed.
+
+    Booleans and records are read as 8-byte words.
+    """
     flat = array.reshape(-1)
     if flat.dtype.fields is not None:  # a record: its bytes as words, each byte once
         return flat.view(np.uint8).view(np.uint64)
@@ -332,8 +336,6 @@ def physical_floor(model: P2PModel, words_per_step: float, repeats: int) -> Floo
 
 def time_baseline(channels: str = "default") -> tuple[float, float]:
     """Load and run the baseline scenario end to end; (seconds, simulated days)."""
-    from sim.experiments.runner import run_scenario  # lazy: pulls in tqdm and pandas output tables
-
     gc.collect()
     start = time.perf_counter()
     result = run_scenario(set_channels(load_scenario(BASELINE), channels), progress=False)

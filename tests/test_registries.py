@@ -131,3 +131,16 @@ def test_unregistering_restores_the_built_in_schema(toy_registered):
     unregister_policy("toy_levy")  # the fixture unregisters again, harmlessly
     assert list(policies_model().model_fields) == BUILT_IN_ORDER
     assert vocabulary.outcome("toy_levy_collected") != ToyLevy.outcomes[0]
+
+
+def test_looking_up_an_investor_makes_its_agent_once():
+    """Above the agent-view limit investors have no agent until asked; asking twice makes one."""
+    from sim.model import AGENT_VIEW_LIMIT
+
+    sc = small_scenario(run={"days": 1}, investors={"count": AGENT_VIEW_LIMIT + 1})
+    model = P2PModel(sc, check_invariants=False)
+    before = len(model.agents)
+    first = model.investor(42)
+    assert model.investor(42) is first
+    assert len(model.agents) == before + 1
+    assert first.holdings == model.investor(42).holdings

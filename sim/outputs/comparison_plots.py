@@ -1,5 +1,7 @@
-"""Charts of a policy comparison: paired differences, efficiency against stability, and daily
-series with confidence bands per policy set.
+"""Charts of a policy comparison.
+
+Paired differences, efficiency against stability, and daily series with confidence bands per
+policy set.
 
 Each chart takes the comparison's tables (DataFrames) and a :class:`ComparisonInfo` and returns
 a bare :class:`matplotlib.figure.Figure` (never pyplot, as in :mod:`sim.outputs.plots`); nothing

@@ -50,9 +50,12 @@ def _label(key: str) -> str:
 
 
 def _change_sentence(comp: Comparison, name: str, outcome: str) -> str | None:
-    """'lowered investor losses by 6.1 million yuan (from 8.6 million yuan to 2.5 million
-    yuan; 95% CI -8.0 to -4.0 million yuan)' for a difference whose CI excludes zero (or with
-    one replication); ``None`` otherwise (see :func:`_unclear_part`)."""
+    """A sentence for a difference whose CI excludes zero (or with one replication).
+
+    For example 'lowered investor losses by 6.1 million yuan (from 8.6 million yuan to 2.5
+    million yuan; 95% CI -8.0 to -4.0 million yuan)'; ``None`` otherwise (see
+    :func:`_unclear_part`).
+    """
     row, base = _row(comp, name, outcome), _row(comp, BASELINE, outcome)
     if row is None or base is None or not np.isfinite(row["diff"]) or row["diff"] == 0:
         return None
