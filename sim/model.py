@@ -20,7 +20,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from sim import metrics
+import sim.metrics as metrics
 from sim.config import Scenario
 from sim.market import decisions, flows, lifecycle, population
 from sim.market.agents import Borrower, Investor, ObjectEngine, Platform
