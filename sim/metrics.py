@@ -51,6 +51,9 @@ def _daily_reporters() -> dict:
         "loans_outstanding": lambda m: float(m.platforms.loans[: m.platforms.n].sum()),
         "fake_loans": lambda m: float(m.platforms.fake_loans[: m.platforms.n].sum()),
         "credit_supplied": _flow("credit"),
+        # Principal-weighted mean term of the loans made today, days (NaN without lending).
+        "mean_loan_term_days": lambda m: (m.flows_today["credit_term_days"] / m.flows_today["credit"]
+                                          if m.flows_today["credit"] > 0 else float("nan")),
         "loan_defaults": _flow("defaults"),
         "fire_sold": _flow("fire_sold"),
         "fire_sale_loss": _flow("fire_sale_loss"),
@@ -63,6 +66,7 @@ def _daily_reporters() -> dict:
                                                     + estate_shortfalls(m).sum()),
         "stolen": lambda m: float(m.ledger.stolen),
         "mean_fear": lambda m: m.investors.mean_fear(),
+        "investors_participating": lambda m: float(m.investors.participating.mean()),
     })
     return reporters
 
@@ -227,7 +231,7 @@ def estate_shortfalls(model: P2PModel) -> np.ndarray:
     open_estates = plats.in_resolution[:n]
     if not open_estates.any():
         return np.zeros(n)
-    due = model.policies.cover_due(n)
+    due = model.policies.cover_due(n) + model.channels.cover_due(n)
     shortfall = (plats.products[:n] - plats.cash[:n]
                  - model.config.resolution.collection_rate * plats.loans[:n] - due)
     return np.where(open_estates, np.maximum(shortfall, 0.0), 0.0)
@@ -268,6 +272,9 @@ def summarize(model: P2PModel) -> dict:
     covered = model.policies.cover_paid() + led.total("claims_guaranteed")
     first = min((f["day"] for f in failures), default=None)
     lent = led.total("loans_made")
+    owed = sum(f["claims"] for f in failures)
+    estates = [f["platform"] for f in failures]
+    lost_in_estates = float(led.flows["claims_written_off"][estates].sum() + shortfall[estates].sum())
     interest = led.total("interest_received")
     return {
         "days": model.day,
@@ -286,6 +293,8 @@ def summarize(model: P2PModel) -> dict:
         # Before cover: what investors would have lost had nobody paid their claims off.
         "investor_losses_gross": losses + covered,
         "investor_loss_share": losses / invested if invested > 0 else 0.0,
+        # What investors get back, after cover, of what failed and closed estates owed them.
+        "investor_recovery_rate": 1.0 - lost_in_estates / owed if owed > 0 else None,
         "investors_with_loss": int(lost.sum()),
         "investors_with_loss_share": float(lost.mean()) if inv.count else 0.0,
         "guarantee_payouts": led.total("claims_guaranteed"),

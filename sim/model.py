@@ -110,6 +110,7 @@ class P2PModel(mesa.Model):
             self.borrower_agents = [Borrower(self, i) for i in range(bc.count)]
         population.initial_allocation(self)
         population.initial_lending(self)
+        self.platforms.claims_history.append(float(self.platforms.products[: self.platforms.n].sum()))
         self.recorder = metrics.Recorder(self)
         self.recorder.collect(self)
         if self.check_invariants:
@@ -140,6 +141,7 @@ class P2PModel(mesa.Model):
         self.policies.start_of_day()
         decisions.update_signals(self)
 
+        population.adopt(self)
         population.receive_savings(self)
         flows.collect_repayments(self)
         ctx = decisions.step_context(self)
@@ -165,6 +167,7 @@ class P2PModel(mesa.Model):
         self.transfer_market.sold_yesterday = self.flows_today["fire_sold"]
         self.transfer_market.live_loans_yesterday = float(
             self.platforms.loans[: self.platforms.n].sum())
+        self.platforms.claims_history.append(float(self.platforms.products[: self.platforms.n].sum()))
         self.recorder.collect(self)
         if self.check_invariants:
             self.ledger.check(self)

@@ -181,6 +181,8 @@ CORE_OUTCOMES: tuple[Outcome, ...] = (
     Outcome("investor_losses_pending", "expected losses of estates still open", Unit.YUAN, -1),
     Outcome("investor_losses_gross", "investor losses before cover", Unit.YUAN, -1),
     Outcome("investor_loss_share", "investor losses, share invested", Unit.SHARE, -1),
+    Outcome("investor_recovery_rate", "recovery of claims on failed platforms, after cover",
+            Unit.SHARE, +1),
     Outcome("investors_with_loss", "investors who lost money", Unit.COUNT, -1),
     Outcome("investors_with_loss_share", "share of investors who lost money", Unit.SHARE, -1),
     Outcome("guarantee_payouts", "guarantor payouts", Unit.YUAN),

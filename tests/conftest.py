@@ -22,9 +22,6 @@ days = 60
 seed = 41
 [platforms]
 count = 8
-capital_median = 1.5e5
-fixed_cost = 1.5e3
-abscond_min_cash = 1e4
 demand_share = 0.6
 cash_buffer_target = 0.02
 [investors]

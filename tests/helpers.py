@@ -30,16 +30,13 @@ def changed(sc: Scenario, **sections) -> Scenario:
 def small_scenario(**sections) -> Scenario:
     """A small market; ``sections`` map a scenario table to field overrides (see :func:`changed`).
 
-    Balance sheets are scaled to about 50 investors per platform (the default assumes 1,000).
+    Balance sheets are drawn relative to the investor base, so they need no scaling here.
     """
     sc = Scenario()
     sc.name = "test"
     sc.run.days = 40
     sc.run.check_invariants = True
     sc.platforms.count = 8
-    sc.platforms.capital_median = 1.5e5
-    sc.platforms.fixed_cost = 1.5e3
-    sc.platforms.abscond_min_cash = 1e4
     sc.investors.count = 400
     sc.borrowers.count = 100
     return changed(sc, **sections)

@@ -25,7 +25,11 @@ scenarios = st.fixed_dictionaries({
     "days": st.integers(5, 40),
     "platforms": st.fixed_dictionaries({
         "count": st.integers(1, 10),
-        "capital_median": st.floats(2e4, 2e6),
+        "leverage_median": st.floats(1.0, 60.0),
+        "entry_growth_elasticity": st.floats(0.0, 5.0),
+        "entry_boom_fraud": st.floats(0.0, 3.0),
+        "loan_term_reach_days": st.floats(30.0, 800.0),
+        "loan_term_reach_growth": st.floats(0.0, 2.0),
         "demand_share": share,
         "cash_buffer_target": st.floats(0.0, 0.5),
         "share_ponzi": st.floats(0.0, 0.45),
@@ -46,6 +50,9 @@ scenarios = st.fixed_dictionaries({
         "liquidity_need_per_year": st.floats(0.0, 30.0),
         "review_days": st.floats(1.0, 40.0),
         "literacy_mean": share,
+        "initial_participation": share,
+        "adoption_imitation": st.floats(0.0, 3.0),
+        "exit_after_loss": share,
     }),
     "borrowers": st.fixed_dictionaries({
         "count": st.integers(1, 120),
@@ -133,6 +140,7 @@ def test_money_is_conserved_through_runs_fraud_failures_and_resolution():
 def test_money_is_conserved_with_every_policy_on_in_a_turbulent_market():
     """Levies, payouts, reserve fees and cover, ordered capital and wind-downs all reconcile."""
     sc = turbulent_scenario()
+    sc.platforms.leverage_median = 3.0  # platforms that live long enough for loans to default
     sc.shocks.append(ShockConfig(type="credit", start=5, duration=50, size=5.0))
     enable(sc, PoliciesConfig.model_fields)
     sc.policies.custody.share = 0.5
@@ -146,7 +154,8 @@ def test_money_is_conserved_with_every_policy_on_in_a_turbulent_market():
 def test_money_is_conserved_through_orderly_exits():
     sc = calm_scenario(platforms={"exit_equity_share": 0.9, "funding_window_days": 5,
                                   "product_terms_days": [10], "demand_share": 0.0,
-                                  "cash_buffer_target": 0.7})
+                                  "cash_buffer_target": 0.7, "leverage_median": 1.0,
+                                  "leverage_sigma": 0.0})
     model = model_of(sc, 40)
     assert sum(e["event"] == "exit" for e in model.events) > 0
     assert model.ledger.total("loans_sold_at_exit") > 0

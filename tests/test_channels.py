@@ -44,8 +44,9 @@ OTHERS = "BCDEFG"
 
 # --------------------------------------------------------------------------- builders
 def platform(name: str, **fields) -> CustomPlatform:
-    """A named honest platform; capital defaults to the small-market median (150,000 yuan)."""
-    fields.setdefault("capital", 1.5e5)
+    """A named honest platform: thin (claims 18 times capital) and in business model 0."""
+    fields.setdefault("leverage", 18.0)
+    fields.setdefault("business_model", 0)
     return CustomPlatform(name=name, **fields)
 
 
@@ -100,8 +101,8 @@ def common_borrower_market() -> Scenario:
     losses leave them insolvent they wind down and fail within the run.
     """
     platforms = [platform(SHOCKED, demand_share=0.3, cash_buffer_target=0.05, visibility=2.0)]
-    platforms += [platform(n, capital=c, demand_share=0.8, cash_buffer_target=0.08)
-                  for n, c in zip(OTHERS, (1.5e5, 2e5, 2.5e5), strict=False)]
+    platforms += [platform(n, leverage=lev, demand_share=0.8, cash_buffer_target=0.08)
+                  for n, lev in zip(OTHERS, (18.0, 13.5, 11.0), strict=False)]
     sc = market(platforms, ShockConfig(type="fraud", start=10, platform=SHOCKED), days=150,
                 platforms={"max_distress_days": 20},
                 investors={"liquidity_need_per_year": 6.0},
@@ -124,8 +125,8 @@ def fire_sale_market() -> Scenario:
 
 
 def guarantor_market() -> Scenario:
-    """A absconds; every platform is guaranteed (80% cover) by one guarantor with 100,000 yuan,
-    which A's claims exhaust. Investors distrust platforms (prior failure probability 20% a
+    """A absconds; every platform is guaranteed (80% cover, paid at once) by one guarantor with
+    capital of half a percent of their claims, which A's claims exhaust. Investors distrust platforms (prior failure probability 20% a
     year) and hold them because of the cover.
     """
     platforms = [platform(SHOCKED, demand_share=0.5, cash_buffer_target=0.05, visibility=2.0)]
@@ -134,7 +135,8 @@ def guarantor_market() -> Scenario:
                 investors={"prior_failure_prob": 0.2})
     g = sc.channels.shared_guarantors
     g.present = True  # guarantors exist whether or not their failure spreads
-    g.guarantors, g.share_guaranteed, g.cover, g.capital = 1, 1.0, 0.8, 1e5
+    g.guarantors, g.share_guaranteed, g.cover, g.capital = 1, 1.0, 0.8, 0.005
+    g.payout_delay_days = 0
     return sc
 
 

@@ -25,6 +25,7 @@ def calm():
 def runs():
     sc = run_scenario(platforms={"demand_share": 0.85, "share_ponzi": 0.0, "share_fraud": 0.0},
                       investors={"liquidity_need_per_year": 15.0},
+                      borrowers={"loan_size_median": 2e4},  # loans small for the small platforms
                       resolution={"payout_interval_days": 5, "max_days": 12}, run={"days": 40})
     sc.shocks = [ShockConfig(type="liquidity", start=5, duration=10, size=3.0)]
     return sc
@@ -35,7 +36,7 @@ def fraud():
                                    "funding_window_days": 10},
                         investors={"initial_fill": 0.4, "review_days": 5.0},
                         resolution={"payout_interval_days": 5, "max_days": 10}, run={"days": 40})
-    return with_custom(sc, CustomPlatform(name="Pyramid", owner="ponzi", capital=2e4,
+    return with_custom(sc, CustomPlatform(name="Pyramid", owner="ponzi", leverage=40.0,
                                           promised_rate=0.16, visibility=3.0))
 
 

@@ -262,20 +262,20 @@ class TestStatusPath:
 # --------------------------------------------------------------------------- fraud owners
 def fraud_market():
     """One fraudulent and one honest named platform; nobody absconds until a test allows it."""
-    sc = calm_scenario(platforms={"funding_window_days": 5, "abscond_min_cash": 1e12})
-    return with_custom(sc, CustomPlatform(name="Shady", owner="fraud", capital=2e5),
-                       CustomPlatform(name="Plain", owner="honest", capital=2e5))
+    sc = calm_scenario(platforms={"funding_window_days": 5, "abscond_min_cash": 1.0})
+    return with_custom(sc, CustomPlatform(name="Shady", owner="fraud", leverage=3.0),
+                       CustomPlatform(name="Plain", owner="honest", leverage=3.0))
 
 
 def test_a_fraudulent_owner_absconds_with_the_cash_when_inflows_dry_up():
     model = model_of(fraud_market(), 8)
-    model.config.platforms.abscond_min_cash = 1e4
+    model.config.platforms.abscond_min_cash = 1e-3
     plats = model.platforms
     shady, plain = index_of(model, "Shady"), index_of(model, "Plain")
     assert plats.owner[shady] == Owner.FRAUD and plats.status[shady] == Status.ACTIVE
     for i in (shady, plain):
         set_cash(model, i, 0.05 * plats.loans[i])
-        assert plats.cash[i] > model.config.platforms.abscond_min_cash
+        assert plats.cash[i] > model.config.platforms.abscond_min_cash * plats.products[i]
         plats.deposits_window[i] = 0.01 * plats.products[i]  # healthy inflows
         plats.payouts_window[i] = 0.0
     platforms.abscond(model)
@@ -303,7 +303,7 @@ def test_a_fraudulent_owner_absconds_with_the_cash_when_inflows_dry_up():
 
 def test_a_new_fraudulent_platform_waits_out_the_funding_window():
     model = model_of(fraud_market(), 2)
-    model.config.platforms.abscond_min_cash = 1e4
+    model.config.platforms.abscond_min_cash = 1e-3
     plats = model.platforms
     shady = index_of(model, "Shady")
     set_cash(model, shady, 1e6)
@@ -318,7 +318,7 @@ def ponzi_market():
     """A growing market (investors still filling their targets) with one Ponzi platform."""
     sc = calm_scenario(investors={"initial_fill": 0.3, "review_days": 5.0})
     return with_custom(sc, CustomPlatform(name="Pyramid", owner="ponzi",
-                                                       capital=2e4, visibility=3.0,
+                                                       leverage=40.0, visibility=3.0,
                                                        promised_rate=0.16))
 
 
@@ -415,32 +415,43 @@ def test_resolution_pays_estates_pro_rata_and_writes_off_the_rest_as_investor_lo
 
 
 # --------------------------------------------------------------------------- pricing
-def test_pricing_raises_the_rate_when_funding_drains_and_cuts_it_when_ample():
-    model = model_of(calm_scenario())
+def test_pricing_moves_the_rate_part_way_to_its_target_by_hand():
+    """target = w * peers + (1 - w) * (outside + premium + k * perceived loss) + f * drain."""
+    model = model_of(calm_scenario(platforms={"rate_step": 0.01}))
     cfg = model.config.platforms
     plats = model.platforms
+    n = plats.n
     plats.rate[:4] = [0.10, 0.10, 0.10, cfg.rate_max]
-    for i in range(4):
-        set_cash(model, i, plats.buffer_target[i] * plats.products[i])  # no idle cash
-    plats.deposits_window[:4] = 0.0
-    plats.payouts_window[:4] = 0.0
-    plats.payouts_window[0, 0] = 0.10 * plats.products[0]  # draining
+    plats.deposits_window[:n] = 0.0
+    plats.payouts_window[:n] = 0.0
+    plats.payouts_window[0, 0] = 0.10 * plats.products[0]  # draining: 10% of claims left
     plats.deposits_window[1, 0] = 0.10 * plats.products[1]  # flush with inflows
-    plats.deposits_window[2, 0] = 0.01 * plats.products[2]  # within +-2%: hold
     plats.payouts_window[3, 0] = 0.10 * plats.products[3]  # draining, already at the cap
+    rate = plats.rate[:n].copy()
+    claims = plats.products[:n]
+    peers = np.average(rate, weights=np.where(plats.open_mask(), claims, 0.0))
+    own = (model.conditions.outside_rate + cfg.rate_premium
+           + cfg.rate_risk_weight * platforms.perceived_loss(model))
+    drain = np.array([0.10, -0.10, 0.0, 0.10])
+    target = (cfg.rate_peer_weight * peers + (1 - cfg.rate_peer_weight) * own[:4]
+              + cfg.rate_funding_weight * drain)
+    speed = 1 - 0.5 ** (1 / cfg.rate_adjust_days)
     platforms.update_pricing(model)
-    assert plats.rate[0] == pytest.approx(0.10 + cfg.rate_step)
-    assert plats.rate[1] == pytest.approx(0.10 - cfg.rate_step)
-    assert plats.rate[2] == pytest.approx(0.10)
-    assert plats.rate[3] == pytest.approx(cfg.rate_max)
+    expected = np.clip(rate[:4] + np.clip(speed * (target - rate[:4]), -0.01, 0.01),
+                       cfg.rate_min, cfg.rate_max)
+    assert plats.rate[:4] == pytest.approx(expected)
+    # Funding pressure: the draining platform bids above the one with no flows, the flush one
+    # below.
+    assert plats.rate[0] > plats.rate[2] > plats.rate[1]
 
 
 def test_a_platform_losing_funding_day_after_day_keeps_raising_its_rate():
+    """A heavy drain (half its claims over the window) pushes the rate up by the daily cap."""
     model = model_of(calm_scenario())
     plats = model.platforms
     start = plats.rate[0]
     for _ in range(10):
-        plats.payouts_window[0] = 0.01 * plats.products[0]
+        plats.payouts_window[0] = 0.5 / plats.window_days * plats.products[0]
         plats.deposits_window[0] = 0.0
         platforms.update_pricing(model)
     assert plats.rate[0] == pytest.approx(start + 10 * model.config.platforms.rate_step)
@@ -471,16 +482,16 @@ def test_entry_adds_platforms_over_time():
         model.ledger.flows["capital_in"][entrants].sum())
 
 
-def test_low_capital_entrants_are_more_often_fraud_prone():
-    sc = small_scenario(platforms={"count": 1, "entry_per_year": 365 * 20.0, "capital_sigma": 1.5,
-                                   "share_ponzi": 0.1, "share_fraud": 0.1},
-                        investors={"count": 50}, borrowers={"count": 10}, run={"days": 25})
-    model = model_of(sc, 25)
+def test_low_capital_platforms_are_more_often_fraud_prone():
+    """Owner types are drawn from registered capital (the same code for day 0 and entrants)."""
+    sc = small_scenario(platforms={"count": 600, "leverage_sigma": 1.5,
+                                   "share_ponzi": 0.05, "share_fraud": 0.05},
+                        investors={"count": 3000}, borrowers={"count": 100})
+    model = model_of(sc, 0)
     plats = model.platforms
-    entrants = np.arange(1, plats.n)
-    assert len(entrants) > 300
-    capital = plats.capital[entrants]
-    prone = plats.owner[entrants] != Owner.HONEST
+    created = np.arange(plats.n)
+    capital = plats.registered_capital[created]
+    prone = plats.owner[created] != Owner.HONEST
     low = capital < np.median(capital)
     assert prone[low].mean() > 2 * prone[~low].mean()
 
@@ -551,16 +562,17 @@ def test_interest_accrues_simply_and_is_capitalised_into_the_claim():
 
 
 
-def test_pricing_cuts_the_rate_when_idle_cash_exceeds_twice_the_buffer():
-    model = model_of(calm_scenario())
+def test_a_riskier_looking_platform_prices_its_risk():
+    """Bad news at one platform raises what investors expect to lose there, and its rate."""
+    model = model_of(calm_scenario(platforms={"rate_step": 0.01}))
     plats = model.platforms
-    i = int(np.argmax(plats.products[: plats.n]))
-    set_cash(model, i, 2.5 * plats.buffer_target[i] * plats.products[i])
-    plats.deposits_window[i] = 0.0  # funding flat: f = 0 >= 0
-    plats.payouts_window[i] = 0.0
-    rate = plats.rate[i]
+    plats.rate[:2] = 0.10
+    plats.deposits_window[:2] = plats.payouts_window[:2] = 0.0
+    model.conditions.news[0] = 1.0  # as strong as public distress
+    before = platforms.perceived_loss(model)
+    assert before[0] > before[1]
     platforms.update_pricing(model)
-    assert plats.rate[i] == pytest.approx(rate - model.config.platforms.rate_step)
+    assert plats.rate[0] > plats.rate[1]
 
 
 # --------------------------------------------------------------------------- borrowers' money
@@ -602,8 +614,8 @@ def test_running_costs_by_hand_and_never_beyond_cash():
     set_cash(model, 1, 1.0)  # almost nothing left
     cash, loans = plats.cash[:2].copy(), plats.loans[:2].copy()
     market.operating_costs(model)
-    assert cash[0] - plats.cash[0] == pytest.approx((cfg.operating_cost * loans[0]
-                                                     + cfg.fixed_cost) / 365)
+    assert cash[0] - plats.cash[0] == pytest.approx(
+        (cfg.operating_cost * loans[0] + cfg.fixed_cost * plats.capital[0]) / 365)
     assert plats.cash[1] == 0.0
     model.ledger.check(model)
 

@@ -49,7 +49,7 @@ def wave_scenario(**fund):
 
 
 def test_fund_without_backstop_runs_dry_in_a_large_wave_and_investors_notice():
-    model = P2PModel(wave_scenario(payout_delay_days=5, initial_fund=1e4), check_invariants=True)
+    model = P2PModel(wave_scenario(payout_delay_days=5, initial_fund=0.002), check_invariants=True)
     model.run()
     s = model.summary()
     assert s["protection_fund_dry_day"] == 15
@@ -116,7 +116,7 @@ def market(**policies) -> P2PModel:
     sc = load_scenario(SCENARIOS / "baseline.toml", [
         "investors.count=3000", "borrowers.count=600", "platforms.count=30", "run.days=120",
         "platforms.entry_per_year=60", "platforms.share_fraud=0.15", "platforms.share_ponzi=0.15",
-        "platforms.capital_median=1e6", "platforms.fixed_cost=1e4",
+        "platforms.leverage_median=1.5",
         *[f"policies.{k}={v}" for k, v in policies.items()]])
     sc.shocks = [ShockConfig(type="fraud", start=30, platform="largest")]
     model = P2PModel(sc, check_invariants=True)
@@ -138,7 +138,7 @@ def test_entry_threshold_lowers_the_share_of_fraud_prone_platforms():
         return (open_["owner"] != "honest").mean()
 
     free = market()
-    strict = market(**{"entry_threshold.enabled": "true", "entry_threshold.min_capital": "2e6",
+    strict = market(**{"entry_threshold.enabled": "true", "entry_threshold.min_capital": "3e8",
                        "entry_threshold.grace_days": "60"})
     assert fraud_share(strict) < fraud_share(free)
     closed = strict.events_table().query("event == 'deadline_notice'")
@@ -152,7 +152,7 @@ def test_credit_information_lowers_the_default_risk_of_the_loan_book(seed):
         sc = load_scenario(SCENARIOS / "baseline.toml", [
             "investors.count=4000", "borrowers.count=3000", "platforms.count=20",
             "run.days=240", "platforms.share_fraud=0", "platforms.share_ponzi=0",
-            "platforms.capital_median=1e6", "borrowers.pd_mean=0.12", f"run.seed={seed}",
+            "platforms.leverage_median=1.5", "borrowers.pd_mean=0.12", f"run.seed={seed}",
             "borrowers.misreport_share=0.6", "platforms.screening_mean=0.3", *sets])
         model = P2PModel(sc)
         model.run()

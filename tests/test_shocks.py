@@ -38,9 +38,9 @@ def base_scenario():
         run={"days": DAYS, "seed": SEED, "check_invariants": True},
         platforms={"demand_share": 0.5, "fail_backlog_share": 1.0, "max_distress_days": 200},
         investors={"liquidity_need_per_year": 6.0},
-        borrowers={"count": 300, "sectors": 3},
+        borrowers={"count": 300, "sectors": 3, "loan_size_median": 1e4},  # most borrow
     )
-    return with_custom(sc, CustomPlatform(name=TARGET, capital=2e6, demand_share=1.0,
+    return with_custom(sc, CustomPlatform(name=TARGET, leverage=1.0, demand_share=1.0,
                                           cash_buffer_target=0.5, visibility=1.0))
 
 
@@ -60,7 +60,7 @@ SHOCKS = {
     "fraud_largest": ShockConfig(type="fraud", start=START, duration=3),
     "rumour_named": ShockConfig(type="rumour", start=START, duration=5, size=2.0, platform=TARGET),
     "rumour_market": ShockConfig(type="rumour", start=START, duration=5, size=1.0),
-    "deadline": ShockConfig(type="deadline", start=START, duration=8, size=1.5e5),
+    "deadline": ShockConfig(type="deadline", start=START, duration=8, size=2.8e7),
     "outage": ShockConfig(type="outage", start=START, duration=6, platform=TARGET),
 }
 
@@ -88,7 +88,7 @@ def snapshot(model: P2PModel) -> dict:
         "backlog": plats.backlog[:n].copy(),
         "cash": plats.cash[:n].copy(),
         "products": plats.products[:n].copy(),
-        "capital": plats.capital[:n].copy(),
+        "capital": plats.registered_capital[:n].copy(),
         "deposits": model.ledger.flows["deposits"][:n].copy(),
         "payouts": model.ledger.flows["payouts"][:n].copy(),
         "loans_made": model.ledger.flows["loans_made"][:n].copy(),

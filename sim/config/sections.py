@@ -51,7 +51,9 @@ class CustomPlatform(Section):
     """A named platform with its own parameters (others take the [platforms] defaults)."""
 
     name: str = Field(min_length=1, description="Name shown in outputs and events.")
-    capital: Money = Field(3e6, description="Registered (paid-in) capital, yuan.")
+    leverage: Annotated[float, Field(ge=1.0, le=200.0)] | None = Field(
+        None, description="Product claims / paid-in capital it is set up with (default: the "
+        "[platforms] median).")
     owner: Literal["honest", "ponzi", "fraud"] = Field("honest", description="Owner type.")
     promised_rate: Rate = Field(0.10, description="Initial promised investor rate, annual.")
     demand_share: Share | None = Field(None, description="Share of products redeemable on demand.")
@@ -62,22 +64,38 @@ class CustomPlatform(Section):
     visibility: Annotated[float, Field(gt=0.0)] = Field(
         1.0, description="Relative weight in investors' consideration sets (advertising, brand)."
     )
+    business_model: Annotated[int, Field(ge=0, le=15)] | None = Field(
+        None, description="Its business model, 0-based (default: custom platforms take the "
+        "models in turn).")
 
 
 class PlatformConfig(Section):
     """The platform population, its products, pricing, liquidity management and exits."""
 
     count: Count = Field(100, description="Platforms at day 0 (besides any custom ones).")
-    capital_median: Money = Field(
-        3e6, description="Median registered capital, yuan (lognormal). The simulated market is a "
-        "sample: about 1,000 investors per platform, so balance sheets are scaled down alike.")
-    capital_sigma: Annotated[float, Field(ge=0.0)] = Field(1.0, description="Log-sd of capital.")
+    leverage_median: Annotated[float, Field(ge=1.0, le=200.0)] = Field(
+        10.0, description="Median product claims / paid-in capital a platform is set up with "
+        "(lognormal). 2017: about 465 million yuan of loans per operating platform against "
+        "about 50 million of registered capital for entrants, so about 9-10.")
+    leverage_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        0.6, description="Log-sd of that leverage across platforms.")
+    visibility_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        1.0, description="Log-sd of platforms' visibility (their weight in investors' "
+        "consideration sets), which sets their size: a few platforms hold most of the money.")
+    real_claims_per_platform: Annotated[float, Field(gt=0.0)] = Field(
+        4.65e8, description="Mean investor claims per operating platform in the real market the "
+        "sample stands for at day 0, yuan (465 million at end-2017). It converts a simulated "
+        "platform's capital into real registered capital, yuan, which regulation and owner "
+        "types refer to.")
     share_ponzi: Share = Field(0.02, description="Share of Ponzi owners at reference capital.")
     share_fraud: Share = Field(0.02, description="Share of fraudulent owners at reference capital.")
+    fraud_capital_reference: Annotated[float, Field(gt=0.0)] = Field(
+        3e7, description="Registered capital (real yuan) at which the fraud-prone shares are "
+        "share_ponzi and share_fraud (about the median of 2017 entrants).")
     fraud_capital_elasticity: Annotated[float, Field(ge=0.0)] = Field(
         0.5,
-        description="Fraud-prone shares scale with (capital_median / capital)^elasticity: "
-        "low-capital entrants are more often fraud-prone.",
+        description="Fraud-prone shares scale with (fraud_capital_reference / registered "
+        "capital)^elasticity: low-capital entrants are more often fraud-prone.",
     )
     promised_rate_mean: Rate = Field(0.10, description="Mean initial promised investor rate, annual.")
     promised_rate_sd: Rate = Field(0.015, description="Cross-platform sd of initial promised rate.")
@@ -86,6 +104,20 @@ class PlatformConfig(Section):
     rate_step: Rate = Field(
         0.0005, description="Largest daily change of the promised rate, annual rate per day."
     )
+    rate_premium: Rate = Field(
+        0.05, description="Premium over the outside rate a platform with no perceived risk and "
+        "no funding need asks, annual.")
+    rate_peer_weight: Share = Field(
+        0.5, description="Weight of the peers' mean rate in a platform's target rate (the rest "
+        "is its own cost of funds: outside rate + premium + risk premium).")
+    rate_risk_weight: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        1.0, description="Rate premium per unit of the expected loss investors perceive at the "
+        "platform (annual failure probability x loss given failure).")
+    rate_funding_weight: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.5, description="Rate bid per unit of funding drained over the funding window (net "
+        "outflow as a share of claims).")
+    rate_adjust_days: Annotated[float, Field(ge=1.0, le=10_000.0)] = Field(
+        120.0, description="Half-life of the gap between a platform's rate and its target, days.")
     ponzi_rate_premium: Rate = Field(0.02, description="Extra promised rate of Ponzi/fraud owners.")
     borrower_spread: Rate = Field(
         0.07, description="Borrower rate minus promised investor rate (platform margin), annual."
@@ -99,6 +131,15 @@ class PlatformConfig(Section):
     loan_terms_days: list[Days] = Field(
         [180, 360, 540, 720], min_length=1, description="Menu of loan maturities, days."
     )
+    loan_term_reach_days: Annotated[float, Field(ge=1.0)] = Field(
+        100_000.0, description="Longest loan a new platform makes, days; it grows with the "
+        "platform's age (loan_term_reach_growth). The default lets every platform use the "
+        "whole menu.")
+    loan_term_reach_growth: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.0, description="Days of loan term a platform's reach grows per day of its age.")
+    business_models: Annotated[int, Field(ge=1, le=16)] = Field(
+        4, description="Business models (consumer, SME, car, supply-chain, ...): failure news "
+        "spreads most among platforms with the same one.")
     cash_buffer_target: Share = Field(
         0.08, description="Target cash as a share of product liabilities; cash above it is lent."
     )
@@ -110,7 +151,8 @@ class PlatformConfig(Section):
         0.3, description="Share of a Ponzi platform's lending that goes to fake, self-dealing loans."
     )
     operating_cost: Rate = Field(0.04, description="Running costs, annual share of loan book.")
-    fixed_cost: Money = Field(3e4, description="Fixed running costs, yuan per year.")
+    fixed_cost: Rate = Field(
+        0.01, description="Fixed running costs, annual share of paid-in capital.")
     funding_window_days: Days = Field(30, description="Window over which funding drain is judged.")
     distress_news_days: Days = Field(
         3, description="Consecutive days of delayed payments after which distress is public."
@@ -124,13 +166,30 @@ class PlatformConfig(Section):
     abscond_horizon_days: Days = Field(
         730, description="Horizon over which a fraudulent owner values carrying on, days."
     )
-    abscond_min_cash: Money = Field(2e5, description="Cash below which absconding is not worth it.")
+    abscond_min_cash: Share = Field(
+        0.02, description="Cash, as a share of claims, below which absconding is not worth it.")
     exit_equity_share: Share = Field(
         0.02, description="An honest platform whose equity falls below this share of assets exits."
     )
-    entry_per_year: Annotated[float, Field(ge=0.0)] = Field(
-        10.0, description="Expected new platforms per year (Poisson)."
+    entry_per_year: Annotated[float, Field(ge=0.0, le=1e5)] = Field(
+        10.0, description="Expected new platforms per year (Poisson) in a market as it stands "
+        "at day 0; the rate moves with conditions (the entry_* elasticities)."
     )
+    entry_growth_elasticity: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        0.0, description="Entry rate x exp(elasticity x annualised growth of investor claims "
+        "over the last 90 days): inflows draw entrants.")
+    entry_spread_elasticity: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        0.0, description="Entry rate x exp(elasticity x (mean promised rate - outside rate - "
+        "rate_premium)): a yield above what the market needs signals profits.")
+    entry_failure_deterrence: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
+        0.0, description="Entry rate x exp(-deterrence x failures in the last 180 days as a "
+        "share of open platforms): failures and their news deter entrants.")
+    entry_regulation_deterrence: Share = Field(
+        0.0, description="Share by which an active entry regime (an entry threshold) cuts the "
+        "entry rate beyond the entrants it refuses (registration cost, uncertainty).")
+    entry_boom_fraud: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        0.0, description="Fraud-prone shares of entrants x exp(boom_fraud x annualised claims "
+        "growth): booms draw more fraud-prone entrants.")
     max_platforms: Annotated[int, Field(ge=1)] = Field(
         2000, description="Upper bound on platforms ever created (sizes the arrays)."
     )
@@ -200,6 +259,18 @@ class InvestorConfig(Section):
         "is half its maximum, for an investor of middling risk tolerance."
     )
     savings_rate: Rate = Field(0.04, description="New savings, annual share of initial wealth.")
+    initial_participation: Share = Field(
+        1.0, description="Share of investors who use P2P at day 0; the rest hold their money "
+        "outside until they adopt.")
+    adoption_innovation: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.0, description="Bass (1969) coefficient of innovation p: yearly adoption rate of a "
+        "non-user independent of others.")
+    adoption_imitation: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.0, description="Bass (1969) coefficient of imitation q: yearly adoption rate of a "
+        "non-user per unit share of users.")
+    exit_after_loss: Share = Field(
+        0.0, description="Probability that an investor who loses money at a failed platform "
+        "stops using P2P for good (reinvests nothing new).")
 
 
 class BorrowerConfig(Section):
@@ -246,8 +317,12 @@ class InformationChannel(Section):
     enabled: bool = Field(True, description="Switch the channel on or off.")
     strength: Annotated[float, Field(ge=0.0)] = Field(
         0.6, description="News intensity a failure sends to an identical platform (1 = distress).")
-    rate_scale: Annotated[float, Field(gt=0.0)] = Field(
-        0.03, description="Promised-rate gap (annual) at which similarity falls to 1/e.")
+    rate_scale: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.01, description="Width of the rate-class kernel: similarity exp(-(gap / scale)^2 / 2) "
+        "of the promised-rate gap, annual.")
+    other_model_weight: Share = Field(
+        0.2, description="Similarity of platforms with different business models, relative to "
+        "the same model.")
     memory_days: Annotated[float, Field(gt=0.0)] = Field(
         30.0, description="E-folding time of failure news, days.")
 
@@ -305,8 +380,12 @@ class GuarantorChannel(Section):
         False, description="Guarantors exist even with the channel off (implied by enabled).")
     guarantors: Annotated[int, Field(ge=1, le=100)] = Field(5, description="Number of guarantors.")
     share_guaranteed: Share = Field(0.5, description="Share of platforms with a guarantor.")
-    cover: Share = Field(0.8, description="Share of investor losses a solvent guarantor covers.")
-    capital: Money = Field(5e6, description="Capital of each guarantor, yuan.")
+    cover: Share = Field(0.8, description="Share of investor claims a solvent guarantor pays.")
+    capital: Share = Field(
+        0.04, description="Each guarantor's capital as a share of the claims it guarantees at "
+        "day 0.")
+    payout_delay_days: Annotated[int, Field(ge=0, le=3650)] = Field(
+        90, description="Days from a failure to the guarantor's payment.")
 
 
 class ChannelsConfig(Section):

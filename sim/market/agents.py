@@ -169,7 +169,9 @@ class Investor(mesa.Agent):
         for s in self.slot_range:
             invested = invested + inv.pos_principal[s]
         cash = inv.cash[self.index]
-        amount = rules.ticket_size(cash, cash + invested, inv.target_share[self.index], invested,
+        # A non-user (not yet adopted, or left after a loss) targets nothing.
+        target = inv.target_share[self.index] * inv.participating[self.index]
+        amount = rules.ticket_size(cash, cash + invested, target, invested,
                                    empty)
         return float(amount) if amount >= ctx.min_ticket else 0.0
 

@@ -218,7 +218,8 @@ class ArrayEngine:
         invested = np.zeros(len(rev))
         for j in range(k):  # column by column: the same summation order as the object form
             invested = invested + principal[:, j]
-        amount = rules.ticket_size(cash, cash + invested, np.take(inv.target_share, rev),
+        target = np.take(inv.target_share, rev) * np.take(inv.participating, rev)
+        amount = rules.ticket_size(cash, cash + invested, target,
                                    invested, empty)
         ok = amount >= ctx.min_ticket
         return rev[ok], amount[ok]

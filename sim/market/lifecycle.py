@@ -13,7 +13,7 @@ import numpy as np
 from sim.market import flows as market
 from sim.market import rules
 from sim.market.arraytools import sum_by
-from sim.market.decisions import market_rate
+from sim.market.decisions import market_rate, true_risk
 from sim.vocabulary import Carrier, EventKind, FailureCause, Owner, Status
 
 if TYPE_CHECKING:
@@ -21,15 +21,20 @@ if TYPE_CHECKING:
     from sim.model import P2PModel
 
 
+GROWTH_WINDOW_DAYS = 90  # entry reads the growth of investor claims over this window
+FAILURE_MEMORY_DAYS = 180  # and the failures of this window
+
+
 def owner_type_probs(capital: np.ndarray, share_ponzi: float, share_fraud: float,
-                     capital_ref: float, elasticity: float) -> np.ndarray:
+                     capital_ref: float, elasticity: float, boom: float = 1.0) -> np.ndarray:
     """Probabilities of (honest, Ponzi, fraud) owners given registered capital.
 
-    Fraud-prone shares scale as ``share * (capital_ref / capital) ** elasticity`` and are capped
-    so that they sum to at most 0.9: low-capital entrants are more often fraud-prone, which is
-    the lever an entry threshold pulls [S0 §V.B, S1 §3(1)].
+    Fraud-prone shares scale as ``boom * share * (capital_ref / capital) ** elasticity`` and are
+    capped so that they sum to at most 0.9: low-capital entrants are more often fraud-prone,
+    which is the lever an entry threshold pulls [S0 §V.B, S1 §3(1)], and a boom draws more of
+    them (``boom`` > 1, see :func:`enter`).
     """
-    scale = (capital_ref / np.maximum(capital, 1.0)) ** elasticity
+    scale = boom * (capital_ref / np.maximum(capital, 1.0)) ** elasticity
     ponzi = share_ponzi * scale
     fraud = share_fraud * scale
     total = ponzi + fraud
@@ -38,12 +43,57 @@ def owner_type_probs(capital: np.ndarray, share_ponzi: float, share_fraud: float
     return np.stack([1.0 - ponzi - fraud, ponzi, fraud], axis=-1)
 
 
+def expected_p2p_money(model: P2PModel) -> float:
+    """Money investors are expected to hold in P2P at day 0, yuan.
+
+    ``investors * wealth_min * alpha / (alpha - 1) * p2p_share_mean * initial_fill *
+    initial_participation``: the mean of the Pareto wealth times the target share invested on
+    day 0. Proportional to the number of investors, so balance sheets drawn from it do not
+    depend on the sample's size.
+    """
+    ic = model.config.investors
+    mean_wealth = ic.wealth_min * ic.wealth_alpha / (ic.wealth_alpha - 1.0)
+    return (ic.count * mean_wealth * ic.p2p_share_mean * ic.initial_fill
+            * ic.initial_participation)
+
+
+def expected_claims(model: P2PModel, visibility: np.ndarray) -> np.ndarray:
+    """Claims new platforms of this visibility can expect to attract, yuan.
+
+    Investors consider platforms in proportion to visibility, so a platform's share of the
+    money is about its share of visibility. On day 0 the money is :func:`expected_p2p_money`
+    over every platform created together; later, an entrant expects the claims per unit of
+    visibility of the open platforms.
+    """
+    plats = model.platforms
+    n = plats.n
+    open_ = plats.open_mask() if n else np.zeros(0, dtype=bool)
+    weight = float(plats.visibility[:n][open_].sum()) if n else 0.0
+    claims = float(plats.products[:n][open_].sum()) if n else 0.0
+    if model.day == 0 or weight <= 0 or claims <= 0:
+        return expected_p2p_money(model) * visibility / max(float(visibility.sum()), 1e-12)
+    return claims / weight * visibility
+
+
 def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] | None = None,
-                     rng: np.random.Generator | None = None) -> None:
+                     rng: np.random.Generator | None = None, boom: float = 1.0) -> None:
     """Add ``count`` random platforms (and any custom ones); owners pay in their capital.
+
+    Balance sheets do not depend on the sample's size: a platform's visibility sets the claims
+    it can expect (:func:`expected_claims`), and its paid-in capital is those claims over its
+    leverage, drawn lognormal (``leverage_median``, ``leverage_sigma``). Its *registered*
+    capital, in real yuan, is that capital scaled by the real market's claims per platform
+    (``real_claims_per_platform``) over the sample's; regulation and owner types refer to it.
 
     Every candidate's attributes are drawn before an entry threshold turns some away, so the
     admitted entrants are the same platforms, with the same draws, as without the threshold.
+
+    Args:
+        model: the model.
+        count: random platforms to create.
+        custom: named platforms from the scenario (day 0 only).
+        rng: the generator to draw from (entry has its own stream).
+        boom: multiplier of the fraud-prone shares (see :func:`owner_type_probs`).
     """
     cfg = model.config.platforms
     plats = model.platforms
@@ -56,34 +106,45 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
         custom = custom[: total - count]
     if total <= 0:
         return
-    capital = cfg.capital_median * np.exp(cfg.capital_sigma * rng.standard_normal(count))
+    leverage = cfg.leverage_median * np.exp(cfg.leverage_sigma * rng.standard_normal(count))
     u = rng.random(count)
     rate_noise = rng.standard_normal(count)
     screening_noise = rng.standard_normal(count)
-    visibility = np.exp(0.5 * rng.standard_normal(count))
+    visibility = np.exp(cfg.visibility_sigma * rng.standard_normal(count))
+    business_model = rng.integers(0, cfg.business_models, count)
+    leverage = np.r_[np.clip(leverage, 1.0, 200.0),
+                     [cfg.leverage_median if c.leverage is None else c.leverage for c in custom]]
+    capital = expected_claims(model, np.r_[visibility, [c.visibility for c in custom]]) / leverage
+    if model.day == 0:
+        plats.yuan_scale = cfg.real_claims_per_platform / max(
+            expected_p2p_money(model) / total, 1e-12)
+    registered = capital * plats.yuan_scale
     if model.day > 0:  # an entry threshold turns away entrants with too little capital
-        admitted = model.policies.admits(capital)
-        capital, u, rate_noise = capital[admitted], u[admitted], rate_noise[admitted]
-        screening_noise, visibility = screening_noise[admitted], visibility[admitted]
+        admitted = model.policies.admits(registered)
+        capital, registered, u = capital[admitted], registered[admitted], u[admitted]
+        rate_noise, screening_noise = rate_noise[admitted], screening_noise[admitted]
+        visibility, business_model = visibility[admitted], business_model[admitted]
         total -= count - len(capital)
         count = len(capital)
         if total <= 0:
             return
     idx = np.arange(plats.n, plats.n + total)
-    probs = owner_type_probs(capital, cfg.share_ponzi, cfg.share_fraud, cfg.capital_median,
-                             cfg.fraud_capital_elasticity)
+    probs = owner_type_probs(registered[:count], cfg.share_ponzi, cfg.share_fraud,
+                             cfg.fraud_capital_reference, cfg.fraud_capital_elasticity, boom)
     owner = (u[:, None] > np.cumsum(probs, axis=1)[:, :2]).sum(axis=1)
     rate = market_rate(model) + cfg.promised_rate_sd * rate_noise
     rate = rate + np.where(owner != Owner.HONEST, cfg.ponzi_rate_premium, 0.0)
     screening = np.clip(cfg.screening_mean + 0.15 * screening_noise, 0.05, 0.95)
     screening = np.where(owner != Owner.HONEST, screening * 0.3, screening)
     cols = {
-        "capital": capital, "owner": owner, "rate": rate, "screening": screening,
+        "owner": owner, "rate": rate, "screening": screening,
         "visibility": visibility, "demand_share": np.full(count, cfg.demand_share),
         "buffer_target": np.full(count, cfg.cash_buffer_target),
+        "business_model": business_model,
     }
-    for c in custom:
-        cols["capital"] = np.r_[cols["capital"], c.capital]
+    for i, c in enumerate(custom):
+        model_of = i % cfg.business_models if c.business_model is None else c.business_model
+        cols["business_model"] = np.r_[cols["business_model"], model_of]
         cols["owner"] = np.r_[cols["owner"], ["honest", "ponzi", "fraud"].index(c.owner)]
         cols["rate"] = np.r_[cols["rate"], c.promised_rate]
         cols["screening"] = np.r_[cols["screening"],
@@ -93,7 +154,9 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
                                      cfg.demand_share if c.demand_share is None else c.demand_share]
         cols["buffer_target"] = np.r_[cols["buffer_target"], cfg.cash_buffer_target
                                       if c.cash_buffer_target is None else c.cash_buffer_target]
-    plats.capital[idx] = cols["capital"]
+    plats.capital[idx] = capital
+    plats.registered_capital[idx] = registered
+    plats.business_model[idx] = cols["business_model"]
     plats.owner[idx] = cols["owner"]
     plats.rate[idx] = np.clip(cols["rate"], cfg.rate_min, cfg.rate_max)
     plats.spread[idx] = cfg.borrower_spread
@@ -103,9 +166,9 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
     plats.buffer_target[idx] = cols["buffer_target"]
     plats.status[idx] = Status.ACTIVE
     plats.entry_day[idx] = model.day
-    plats.cash[idx] = cols["capital"]
+    plats.cash[idx] = capital
     plats.n += total
-    model.ledger.book("capital_in", idx, cols["capital"])
+    model.ledger.book("capital_in", idx, capital)
     model.channels.on_platforms_created(idx)
     model.policies.on_platforms_created(idx)
     names = [f"P{i:04d}" for i in idx[:count]] + [c.name for c in custom]
@@ -113,35 +176,120 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
     if model.day > 0:
         for i in idx:
             model.log_event(EventKind.ENTRY, int(i), owner=Owner(int(plats.owner[i])).name.lower(),
-                            capital=float(plats.capital[i]))
+                            capital=float(plats.capital[i]),
+                            registered_capital=float(plats.registered_capital[i]))
+
+
+def claims_growth(model: P2PModel) -> float:
+    """Annualised growth of investor claims over the last :data:`GROWTH_WINDOW_DAYS`.
+
+    ``(claims_today / claims_then - 1) * 365 / window``, clipped to [-1, 10]; 0 before the
+    window has passed.
+    """
+    history = model.platforms.claims_history
+    if len(history) <= GROWTH_WINDOW_DAYS or history[-1 - GROWTH_WINDOW_DAYS] <= 0:
+        return 0.0
+    ratio = history[-1] / history[-1 - GROWTH_WINDOW_DAYS]
+    return float(np.clip((ratio - 1.0) * rules.DAYS_PER_YEAR / GROWTH_WINDOW_DAYS, -1.0, 10.0))
+
+
+def entry_rate(model: P2PModel) -> tuple[float, float]:
+    """Entrants expected per year today, and the boom multiplier of fraud-prone shares.
+
+    ``rate = entry_per_year * exp(g * growth + s * excess_spread - f * failure_rate) *
+    (1 - r * regime)`` where ``growth`` is :func:`claims_growth`, ``excess_spread`` the mean
+    promised rate over the outside rate beyond ``rate_premium`` (a yield above what investors
+    need signals profits), ``failure_rate`` the failures of the last
+    :data:`FAILURE_MEMORY_DAYS` per open platform, and ``regime`` 1 while a policy restricts
+    entry (an entry threshold: registration). Entry follows profitability and falls with
+    regulation and bad news (MODEL.md, "Entry and exit"; Bresnahan and Reiss 1991 on entry
+    and market size). The boom multiplier is ``exp(b * max(growth, 0))``.
+    """
+    cfg = model.config.platforms
+    plats = model.platforms
+    growth = claims_growth(model)
+    open_count = int(plats.open_mask().sum()) if plats.n else 0
+    spread = market_rate(model) - model.conditions.outside_rate - cfg.rate_premium
+    recent = sum(1 for f in model.failures if f["day"] > model.day - FAILURE_MEMORY_DAYS)
+    failure_rate = recent / max(open_count, 1)
+    exponent = (cfg.entry_growth_elasticity * growth + cfg.entry_spread_elasticity * spread
+                - cfg.entry_failure_deterrence * failure_rate)
+    regime = 1.0 if model.policies.restricts_entry() else 0.0
+    rate = cfg.entry_per_year * np.exp(min(exponent, 20.0)) * (
+        1.0 - cfg.entry_regulation_deterrence * regime)
+    return float(rate), float(np.exp(cfg.entry_boom_fraud * max(growth, 0.0)))
 
 
 def enter(model: P2PModel) -> None:
-    """New platforms arrive as a Poisson stream of ``entry_per_year`` [MODEL.md: entry over time]."""
-    # Entry has its own stream, so policies that change investors' draws do not change which
-    # platforms enter: a policy comparison then meets the same entrants (common random numbers).
-    k = model.entry_rng.poisson(model.config.platforms.entry_per_year / rules.DAYS_PER_YEAR)
+    """New platforms arrive as a Poisson stream at :func:`entry_rate` [MODEL.md: entry over time].
+
+    Entry has its own stream, so policies that change investors' draws do not change the draws
+    entry makes: a policy comparison meets the same entrants as long as conditions agree
+    (common random numbers), and entrants respond to the market when they do not.
+    """
+    rate, boom = entry_rate(model)
+    k = model.entry_rng.poisson(rate / rules.DAYS_PER_YEAR)
     if k:
-        create_platforms(model, int(k), rng=model.entry_rng)
+        create_platforms(model, int(k), rng=model.entry_rng, boom=boom)
+
+
+def perceived_loss(model: P2PModel) -> np.ndarray:
+    """The expected loss a typical investor perceives at each platform (share of a claim).
+
+    The rule of :func:`sim.market.rules.perceived_failure_prob` for an investor of the
+    investors' mean literacy and attention, with the mean fear, times loss given failure and the uncovered
+    share: what a platform reads off its investors' behaviour when it prices its risk.
+    """
+    ic = model.config.investors
+    plats, cond = model.platforms, model.conditions
+    n = plats.n
+    signal = np.minimum(true_risk(model, cond.fake_loan_visibility) + plats.signal_noise[:n]
+                        + cond.price_signal[:n], 1.0)
+    news = ((plats.status[:n] == Status.DISTRESSED) + cond.news[:n] + cond.information_news[:n])
+    inv = model.investors
+    literacy = float(inv.literacy.mean()) if inv.count else ic.literacy_mean
+    attention = float(inv.attention.mean()) if inv.count else ic.attention_mean
+    fail = rules.perceived_failure_prob(literacy, signal, ic.prior_failure_prob, attention, news,
+                                        ic.news_weight, inv.mean_fear(), 0.0, ic.delay_fear)
+    cover = np.minimum(cond.coverage[:n] + cond.guarantee_cover[:n], 1.0)
+    return rules.expected_loss(fail, ic.loss_given_failure, cover)
 
 
 def update_pricing(model: P2PModel) -> None:
-    """Platforms raise their promised rate when funding drains and cut it when funding is ample.
+    """Platforms move their promised rate part of the way to a target each day.
 
-    Over the last ``funding_window_days``, net funding ``f = (deposits - payouts) / products``
-    below -2% raises the rate by ``rate_step``; ``f`` above +2%, or idle cash above twice the
-    buffer target with ``f >= 0``, cuts it by ``rate_step`` (competition for inflows, MODEL.md
-    Pricing; yields fell from about 20% to 9-10% as the market grew, 2013-2017).
+    ``target = w * peers + (1 - w) * (outside + premium + k * perceived_loss) + f * drain``,
+    where ``peers`` is the claims-weighted mean rate of open platforms, ``perceived_loss`` is
+    :func:`perceived_loss`, and ``drain`` the net outflow over the funding window as a share of
+    claims (negative when money flows in). The gap closes with half-life ``rate_adjust_days``,
+    at most ``rate_step`` a day, within ``[rate_min, rate_max]``.
+
+    Platforms compete for inflows against peers and the outside option, price their own risk,
+    and bid rates up when they lose funding, so a platform's rate can rise in a run while the
+    market's trend falls (MODEL.md, Pricing; deposit-rate competition under funding pressure,
+    Acharya and Mora 2015; after a large fraud rates rose at unrelated platforms, Cheng, Leite
+    and Caldieraro 2020). As inflows grow and perceived risk settles, rates drift toward
+    ``outside + premium``: yields fell from about 20% to 9-10% between 2013 and 2017.
     """
     cfg = model.config.platforms
     plats = model.platforms
     n = plats.n
+    open_ = plats.open_mask()
+    if not open_.any():
+        return
+    claims = plats.products[:n]
+    weights = np.where(open_, claims, 0.0)
+    peers = (float(np.average(plats.rate[:n], weights=weights)) if weights.sum() > 0
+             else float(plats.rate[:n][open_].mean()))
+    own = model.conditions.outside_rate + cfg.rate_premium + cfg.rate_risk_weight * perceived_loss(
+        model)
     net = plats.deposits_window[:n].sum(axis=1) - plats.payouts_window[:n].sum(axis=1)
-    funding = net / np.maximum(plats.products[:n], 1.0)
-    idle = plats.cash[:n] > 2.0 * plats.buffer_target[:n] * plats.products[:n]
-    cut = (funding > 0.02) | (idle & (funding >= 0))
-    change = np.where(funding < -0.02, cfg.rate_step, np.where(cut, -cfg.rate_step, 0.0))
-    change = np.where(plats.open_mask(), change, 0.0)
+    drain = np.clip(-net / np.maximum(claims, 1.0), -0.5, 1.0)
+    target = (cfg.rate_peer_weight * peers + (1.0 - cfg.rate_peer_weight) * own
+              + cfg.rate_funding_weight * drain)
+    speed = 1.0 - 0.5 ** (1.0 / cfg.rate_adjust_days)
+    change = np.clip(speed * (target - plats.rate[:n]), -cfg.rate_step, cfg.rate_step)
+    change = np.where(open_, change, 0.0)
     plats.rate[:n] = np.clip(plats.rate[:n] + change, cfg.rate_min, cfg.rate_max)
 
 
@@ -188,7 +336,8 @@ def abscond(model: P2PModel) -> None:
     Carrying on is worth the margin on the loan book over ``abscond_horizon_days``, scaled by
     funding health ``h = min(1, deposits / payouts)`` over the funding window, squared (as
     inflows dry up the franchise is worth less and discovery nears). The owner absconds when
-    ``cash > spread * loans * horizon / 365 * h^2`` and cash exceeds ``abscond_min_cash``.
+    ``cash > spread * loans * horizon / 365 * h^2`` and cash exceeds ``abscond_min_cash`` of
+    its claims.
     """
     cfg = model.config.platforms
     plats = model.platforms
@@ -201,7 +350,7 @@ def abscond(model: P2PModel) -> None:
     pay = plats.payouts_window[:n].sum(axis=1)
     health = np.minimum(1.0, dep / np.maximum(pay, 1.0))
     carry_on = plats.spread[:n] * plats.loans[:n] * cfg.abscond_horizon_days / 365.0 * health**2
-    runs = candidates & (plats.cash[:n] > carry_on) & (plats.cash[:n] > cfg.abscond_min_cash)
+    runs = candidates & (plats.cash[:n] > carry_on) & (plats.cash[:n] > cfg.abscond_min_cash * plats.products[:n])
     runs &= (model.day - plats.entry_day[:n]) > cfg.funding_window_days
     for i in np.flatnonzero(runs):
         force_abscond(model, int(i), cause=FailureCause.ABSCONDING)
@@ -321,12 +470,15 @@ def start_resolution(model: P2PModel, i: int, status: Status, cause: str, **deta
         Carrier.SHOCK, Carrier.NONE, Carrier.OWN) else None
     model.failures.append({"day": model.day, "platform": i, "cause": cause, "channel": channel,
                            "parent": parent, "rate": float(plats.rate[i]),
+                           "business_model": int(plats.business_model[i]),
+                           "claims": float(plats.products[i]),
                            "contributions": contributions})
     kind = {Status.FAILED: EventKind.FAILURE,
             Status.ABSCONDED: EventKind.ABSCONDED}.get(status, EventKind.CLOSURE)
     model.log_event(kind, i, cause=cause, channel=channel, parent=parent, equity=true_equity,
                     claims=float(plats.products[i]), **details)
     model.channels.on_losses(slots // inv.slots, np.full(len(slots), i))
+    leave_after_loss(model, slots // inv.slots)
     model.channels.on_failure(i)
     model.policies.on_failure(i)
 
@@ -389,3 +541,17 @@ def resolve(model: P2PModel) -> None:
             model.log_event(EventKind.RESOLVED, int(i), investor_loss=float(written[i]),
                             leftover_cash=float(plats.cash[i]))
 
+
+def leave_after_loss(model: P2PModel, owners: np.ndarray) -> None:
+    """Investors ``owners`` lost money at a failed platform; some leave P2P for good.
+
+    Each leaves with probability ``exit_after_loss``: it invests nothing new, and what it holds
+    runs off.
+    """
+    p = model.config.investors.exit_after_loss
+    if p <= 0 or len(owners) == 0:
+        return
+    owners = np.unique(owners)
+    leaving = owners[model.rng.random(len(owners)) < p]
+    model.investors.participating[leaving] = False
+    model.investors.left[leaving] = True

@@ -48,6 +48,7 @@ def draw_investors(model: P2PModel) -> None:
     inv.literacy[:] = beta_with_mean(rng, ic.literacy_mean, n)
     inv.risk_tolerance[:] = beta_with_mean(rng, ic.risk_tolerance_mean, n)
     inv.attention[:] = beta_with_mean(rng, ic.attention_mean, n)
+    inv.participating[:] = rng.random(n) < ic.initial_participation
     model.ledger.opening_investor_cash = float(wealth.sum())
     if ic.savings_rate > 0:  # constant: computed once
         inv.daily_savings = inv.initial_wealth * (ic.savings_rate / DAYS_PER_YEAR)
@@ -88,7 +89,8 @@ def initial_allocation(model: P2PModel) -> None:
     ctx = step_context(model)
     choose = ArrayEngine(model).choices
     every = np.arange(inv.count)
-    per_slot = ic.initial_fill * inv.target_share * inv.initial_wealth / inv.slots
+    per_slot = (ic.initial_fill * inv.target_share * inv.participating * inv.initial_wealth
+                / inv.slots)
     menu = model.conditions.product_terms
     for _ in range(inv.slots):
         ok = every[per_slot >= MIN_TICKET]
@@ -126,6 +128,25 @@ def initial_lending(model: P2PModel) -> None:
     book.maturity[rows] = model.day + remaining
     book.instalment[rows] = book.principal[rows] / remaining
     model.flows_today.clear()
+
+
+def adopt(model: P2PModel) -> None:
+    """Investors who never used P2P start to, by Bass (1969) diffusion.
+
+    A non-user adopts on a day with probability ``(p + q * users / investors) / 365``: ``p``
+    (innovation) is adoption from outside the market, ``q`` (imitation) from seeing others use
+    it. An investor who left after a loss does not come back. Draws one uniform per non-user
+    when adoption is on.
+    """
+    ic, inv = model.config.investors, model.investors
+    if ic.adoption_innovation <= 0 and ic.adoption_imitation <= 0:
+        return
+    users = float(inv.participating.mean()) if inv.count else 0.0
+    candidates = np.flatnonzero(~inv.participating & ~inv.left)
+    if len(candidates) == 0:
+        return
+    daily = (ic.adoption_innovation + ic.adoption_imitation * users) / DAYS_PER_YEAR
+    inv.participating[candidates[model.rng.random(len(candidates)) < daily]] = True
 
 
 def receive_savings(model: P2PModel) -> None:

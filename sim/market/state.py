@@ -43,7 +43,8 @@ class PlatformArrays:
         self.loans = f8()  # real loans outstanding, principal
         self.fake_loans = f8()  # Ponzi self-dealing "loans": never repay
         self.products = f8()  # investor claims (principal incl. capitalised interest)
-        self.capital = f8()
+        self.capital = f8()  # paid-in capital, yuan (model scale)
+        self.registered_capital = f8()  # the same in real yuan (see create_platforms)
         self.rate = f8()  # promised investor rate, annual
         self.spread = f8()  # borrower rate minus investor rate, annual
         self.buffer_target = f8()  # target cash / products
@@ -58,6 +59,7 @@ class PlatformArrays:
         self.payouts_window = np.zeros((c, self.window_days))
         self.window_col = 0
         self.owner = np.zeros(c, dtype=np.int8)
+        self.business_model = np.zeros(c, dtype=np.int8)  # consumer, SME, car, ... (news peers)
         self.status = np.full(c, Status.ACTIVE, dtype=np.int8)
         self.winding_down = np.zeros(c, dtype=bool)
         self.delay_days = np.zeros(c, dtype=np.int32)  # consecutive days with a backlog
@@ -71,6 +73,8 @@ class PlatformArrays:
         self.custody = np.zeros(c, dtype=bool)  # investor money held at a bank (policy)
         self.gate_until = np.zeros(c, dtype=np.int32)  # early redemptions refused before this day
         self.exit_cause: dict[int, str] = {}  # why a winding-down platform will leave
+        self.yuan_scale = 1.0  # real yuan per simulated yuan of a balance sheet (set at day 0)
+        self.claims_history: list[float] = []  # investor claims at the end of each day, yuan
 
     def new_day(self, day: int) -> None:
         """Move the funding window on to ``day`` and clear its column."""
@@ -145,6 +149,10 @@ class InvestorArrays:
         self._fearful_level = 0.0
         self._level_mean: float | None = None  # mean of fear_level, until fear is written
         self.loss = np.zeros(n)  # cumulative written-off claims, yuan
+        # Who uses P2P: non-users hold their money outside until they adopt (Bass diffusion);
+        # an investor who left after a loss never returns.
+        self.participating = np.ones(n, dtype=bool)
+        self.left = np.zeros(n, dtype=bool)
         # New savings per day (constant; None without savings), yuan.
         self.daily_savings: np.ndarray | None = None
         self.daily_savings_total = 0.0

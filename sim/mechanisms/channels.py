@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 import numpy as np
 
+from sim.market import lifecycle
 from sim.market.ledger import INVESTOR_CASH, OUTSIDE, Account, Flow
 from sim.vocabulary import Carrier, Channel, EventKind
 
@@ -80,6 +81,21 @@ def watts_strogatz_csr(n: int, k: int, p: float, rng: np.random.Generator):
     return np.cumsum(indptr), both[:, 1].copy()
 
 
+def peer_similarity(rate: np.ndarray, business_model: np.ndarray, failed_rate: float,
+                    failed_model: int, rate_scale: float, other_model_weight: float) -> np.ndarray:
+    """How much a failure's news applies to each platform, in [0, 1].
+
+    ``exp(-((rate - failed_rate) / rate_scale)^2 / 2) * (1 if the same business model else
+    other_model_weight)``: investors read a failure as news about platforms like it, those with
+    the same business model and in the same rate class (a Gaussian kernel of width
+    ``rate_scale`` in the promised rate). A fraud raised rates at unrelated platforms without
+    ending their inflows, while peers lost volume (Cheng, Leite and Caldieraro 2020), so news
+    is strongly peer-specific.
+    """
+    kernel = np.exp(-0.5 * ((rate - failed_rate) / rate_scale) ** 2)
+    return kernel * np.where(business_model == failed_model, 1.0, other_model_weight)
+
+
 class Channels:
     """State and daily updates of the contagion channels of one model.
 
@@ -108,20 +124,32 @@ class Channels:
         g = cfg.shared_guarantors
         self.guarantees = g.enabled or g.present
         if self.guarantees:
-            self.guarantor_cash = np.full(g.guarantors, g.capital)
+            self.guarantor_cash = np.zeros(g.guarantors)  # paid in when platforms exist
             self.guarantor_solvent = np.ones(g.guarantors, dtype=bool)
-            model.ledger.transfer("guarantor_capital", g.capital * g.guarantors)
+        self.pending_guarantees: list[tuple[int, int, np.ndarray, np.ndarray]] = []
 
     # ------------------------------------------------------------------ platforms entering
     def on_platforms_created(self, idx: np.ndarray) -> None:
-        """New platforms get a guarantor with probability ``share_guaranteed``."""
+        """New platforms get a guarantor with probability ``share_guaranteed``.
+
+        On day 0 each guarantor pays in capital of ``capital`` times the claims its platforms
+        can expect (:func:`~sim.market.lifecycle.expected_claims`), so guarantors are as thin
+        relative to their book at any sample size.
+        """
         g = self.cfg.shared_guarantors
         if not self.guarantees or len(idx) == 0:
             return
-        rng = self.model.rng
+        model = self.model
+        rng = model.rng
         has = rng.random(len(idx)) < g.share_guaranteed
         who = rng.integers(0, g.guarantors, len(idx))
         self.guarantor[idx] = np.where(has, who, -1)
+        if model.day == 0:
+            expected = lifecycle.expected_claims(model, model.platforms.visibility[idx])
+            capital = g.capital * np.bincount(who[has], weights=expected[has],
+                                              minlength=g.guarantors)
+            self.guarantor_cash += capital
+            model.ledger.transfer("guarantor_capital", float(capital.sum()))
         self.update_coverage()
 
     def update_coverage(self) -> None:
@@ -139,11 +167,13 @@ class Channels:
 
     # ------------------------------------------------------------------ daily
     def start_of_day(self) -> None:
-        """Decay memories, then set today's information news and fire-sale signal."""
+        """Decay memories, pay guarantees due, set today's information news and price signal."""
         model = self.model
         conditions = model.conditions
         n = model.platforms.n
         self.stress.decay()
+        if self.pending_guarantees:
+            self._pay_guarantees()
         borrowers = model.borrowers
         if self.cfg.common_borrowers.enabled and borrowers.count:
             borrowers.refinancing_stress *= np.exp(-1.0 / self.cfg.common_borrowers.decay_days)
@@ -151,12 +181,15 @@ class Channels:
         if self.cfg.information.enabled and model.failures:
             info = self.cfg.information
             rate = model.platforms.rate[:n]
+            business_model = model.platforms.business_model[:n]
             news = np.zeros(n)
             for f in model.failures:
                 age = model.day - f["day"]
                 if age > 5 * info.memory_days:
                     continue
-                similarity = np.exp(-np.abs(rate - f["rate"]) / info.rate_scale)
+                similarity = peer_similarity(rate, business_model, f["rate"],
+                                             f["business_model"], info.rate_scale,
+                                             info.other_model_weight)
                 similarity[f["platform"]] = 0.0
                 news += info.strength * np.exp(-age / info.memory_days) * similarity
             conditions.information_news[:n] = news
@@ -221,10 +254,11 @@ class Channels:
         after = np.minimum(before + gained, self.cfg.herding.strength)
         inv.add_fear("herding", touched, after - before)
 
-    def on_failure(self, platform: int) -> float:
+    def on_failure(self, platform: int) -> None:
         """A platform failed: stop its borrowers' refinancing; call on its guarantor.
 
-        Returns the amount the guarantor paid to the platform's investors, yuan.
+        The guarantor owes ``cover`` of each claim as it stands at the failure and pays
+        ``payout_delay_days`` later, as far as its cash then goes (:meth:`_pay_guarantees`).
         """
         model = self.model
         if self.cfg.common_borrowers.enabled:
@@ -233,25 +267,49 @@ class Channels:
             mine = live[(book.platform[live] == platform) & ~book.fake[live]]
             model.borrowers.refinancing_stress[book.borrower[mine]] += (
                 self.cfg.common_borrowers.strength)
-        return self._call_guarantee(platform)
-
-    def _call_guarantee(self, platform: int) -> float:
-        """The guarantor pays ``cover`` of the claims, as far as its cash goes, then may fail.
-
-        Payment extinguishes that part of the claims (the guarantor does not pursue the estate,
-        a simplification). A guarantor whose cash runs out fails, and every platform it
-        guaranteed loses its cover.
-        """
         g = self.cfg.shared_guarantors
         gid = int(self.guarantor[platform]) if self.guarantees else -1
         if gid < 0 or not self.guarantor_solvent[gid]:
+            return
+        slots = model.holdings.at(platform).copy()
+        owed = g.cover * model.investors.pos_principal[slots]
+        self.pending_guarantees.append((model.day + g.payout_delay_days, platform, slots, owed))
+
+    def cover_due(self, n: int) -> np.ndarray:
+        """Guarantee payments owed but not yet made, yuan per platform."""
+        due = np.zeros(n)
+        for _, platform, _, owed in self.pending_guarantees:
+            due[platform] += float(owed.sum())
+        return due
+
+    def _pay_guarantees(self) -> None:
+        """Make the guarantee payments due today."""
+        day = self.model.day
+        due = [p for p in self.pending_guarantees if p[0] <= day]
+        self.pending_guarantees = [p for p in self.pending_guarantees if p[0] > day]
+        for _, platform, slots, owed in due:
+            self._call_guarantee(platform, slots, owed)
+
+    def _call_guarantee(self, platform: int, slots: np.ndarray, owed: np.ndarray) -> float:
+        """The guarantor pays what it owes on claims still held, as far as its cash goes.
+
+        Never more than what is still owed on each claim. Payment extinguishes that part of the
+        claims (the guarantor does not pursue the estate, a simplification). A guarantor whose
+        cash runs out fails, and every platform it guaranteed loses its cover.
+        """
+        g = self.cfg.shared_guarantors
+        gid = int(self.guarantor[platform])
+        if not self.guarantor_solvent[gid]:
             return 0.0
         model = self.model
         inv, plats = model.investors, model.platforms
-        slots = model.holdings.at(platform)
-        owed = g.cover * inv.pos_principal[slots]
+        held = inv.pos_platform[slots] == platform
+        slots = slots[held]
+        owed = np.minimum(owed[held], inv.pos_principal[slots])
         total = float(owed.sum())
-        paid_share = min(1.0, self.guarantor_cash[gid] / total) if total > 0 else 0.0
+        if total <= 0:
+            return 0.0
+        paid_share = min(1.0, self.guarantor_cash[gid] / total)
         paid = model.ledger.settle_claims("claims_guaranteed", platform, slots, owed * paid_share)
         self.guarantor_cash[gid] -= paid
         model.log_event(EventKind.GUARANTEE_PAID, platform, guarantor=gid, paid=paid)

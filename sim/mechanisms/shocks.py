@@ -174,7 +174,7 @@ class RumourShock(Shock):
 
 
 class DeadlineShock(Shock):
-    """Platforms with registered capital below ``size`` yuan must exit within ``duration`` days.
+    """Platforms with registered capital below ``size`` real yuan must exit within ``duration`` days.
 
     They stop new business on ``start`` and are closed at the end of day
     ``start + duration - 1`` (the deadline). Being named non-compliant is public news (a
@@ -182,7 +182,7 @@ class DeadlineShock(Shock):
     """
 
     kind = "deadline"
-    size_meaning = "minimum registered capital, yuan"
+    size_meaning = "minimum registered capital, real yuan"
 
     def __init__(self, number: int, config) -> None:
         super().__init__(number, config)
@@ -194,7 +194,7 @@ class DeadlineShock(Shock):
         n = plats.n
         if first:
             self.noncompliant = np.flatnonzero(plats.operating_mask()
-                                               & (plats.capital[:n] < self.cfg.size))
+                                               & (plats.registered_capital[:n] < self.cfg.size))
             for i in self.noncompliant:
                 lifecycle.stop_new_business(model, int(i), FailureCause.REGULATORY_CLOSURE,
                                             EventKind.DEADLINE_NOTICE,

@@ -14,10 +14,10 @@ policies are imported in :mod:`sim.mechanisms.policies`), through :class:`Policy
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from sim.market.ledger import Account, Flow
 from sim.schema import Section
@@ -28,9 +28,24 @@ if TYPE_CHECKING:
 
 
 class PolicyConfig(Section):
-    """Base of every ``[policies.<name>]`` table: every policy is off unless enabled."""
+    """Base of every ``[policies.<name>]`` table: off unless enabled, and dated.
+
+    A policy acts from day ``start`` (0: from the beginning) until the day before ``end`` (none:
+    to the end of the run), so a scenario can replay a regulatory calendar (MODEL.md,
+    Policies: rules came in steps, from rectification in 2015 to the exit policy of 2019).
+    """
 
     enabled: bool = Field(False, description="Switch the policy on or off.")
+    start: Annotated[int, Field(ge=0, le=100_000)] = Field(
+        0, description="First day the policy applies (0: from the start of the run).")
+    end: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
+        None, description="First day it no longer applies (omit: to the end of the run).")
+
+    @model_validator(mode="after")
+    def _dates_ordered(self) -> PolicyConfig:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must come after start ({self.start})")
+        return self
 
 
 _REGISTRY: dict[str, type[Policy]] = {}
@@ -42,6 +57,10 @@ class Policy:
     Subclasses set the class attributes and override the hooks they need; every hook of the
     base does nothing. Hooks, in the order a run calls them:
 
+    * :meth:`begin` and :meth:`finish`: on the policy's ``start`` day (when it is after day 0)
+      and its ``end`` day. By default :meth:`begin` runs the set-up hooks below on the market
+      as it stands, and :meth:`finish` does nothing; policies that change market rules restore
+      them.
     * :meth:`configure`: before the population is drawn; tighten market rules
       (``model.conditions``), e.g. product terms, loan caps, signal noise.
     * :meth:`on_investors_created`: after investors are drawn; change their traits.
@@ -66,9 +85,12 @@ class Policy:
             ``when_off`` value is reported when the policy is off.
         accounts: money it holds (e.g. a fund), kept in the ledger.
         flows: money flows it books.
+        restricts_entry: it is an entry regime (registration): while it acts, entry falls by
+            ``platforms.entry_regulation_deterrence``.
     """
 
     name: ClassVar[str]
+    restricts_entry: ClassVar[bool] = False
     config_model: ClassVar[type[PolicyConfig]] = PolicyConfig
     outcomes: ClassVar[tuple[Outcome, ...]] = ()
     accounts: ClassVar[tuple[Account, ...]] = ()
@@ -84,6 +106,16 @@ class Policy:
         self.cfg = config
 
     # ------------------------------------------------------------------ hooks
+    def begin(self) -> None:
+        """The start day, after day 0: apply the set-up hooks to the market as it stands."""
+        self.configure()
+        self.on_investors_created()
+        plats = self.model.platforms
+        self.on_platforms_created(np.flatnonzero(plats.operating_mask()))
+
+    def finish(self) -> None:
+        """The end day: the policy stops acting (pending obligations lapse)."""
+
     def configure(self) -> None:
         """Before the population is drawn: tighten the market's rules."""
 
@@ -176,14 +208,35 @@ class PolicyBook:
 
     def __init__(self, model: P2PModel, config) -> None:
         self.model = model
-        self.active: list[Policy] = [cls(model, getattr(config, name))
-                                     for name, cls in registered_policies().items()
-                                     if getattr(config, name).enabled]
-        self._by_name = {p.name: p for p in self.active}
+        self.enabled: list[Policy] = [cls(model, getattr(config, name))
+                                      for name, cls in registered_policies().items()
+                                      if getattr(config, name).enabled]
+        self._by_name = {p.name: p for p in self.enabled}
+        # Acting today, in registry order: those that start on day 0 until the calendar moves.
+        self.active: list[Policy] = [p for p in self.enabled if p.cfg.start == 0]
 
     def get(self, name: str) -> Policy | None:
-        """The active policy called ``name``, or ``None`` if it is off."""
+        """The enabled policy called ``name`` (acting or not yet), or ``None`` if it is off."""
         return self._by_name.get(name)
+
+    def calendar(self) -> None:
+        """Start and end policies whose day it is (called at the start of each day)."""
+        day = self.model.day
+        changed = False
+        for policy in self.enabled:
+            if policy.cfg.end == day and policy in self.active:
+                policy.finish()
+                changed = True
+            elif policy.cfg.start == day and day > 0:
+                policy.begin()
+                changed = True
+        if changed:
+            self.active = [p for p in self.enabled
+                           if p.cfg.start <= day and (p.cfg.end is None or day < p.cfg.end)]
+
+    def restricts_entry(self) -> bool:
+        """Whether an entry regime (registration) is acting today."""
+        return any(p.restricts_entry for p in self.active)
 
     def _call(self, hook: str, *args) -> None:
         for policy in self.active:
@@ -209,7 +262,8 @@ class PolicyBook:
         return admitted
 
     def start_of_day(self) -> None:
-        """Rebuild the cover investors count on, then :meth:`Policy.start_of_day`."""
+        """Move the calendar, rebuild the cover investors count on, then each start_of_day."""
+        self.calendar()
         self.model.conditions.coverage[:] = 0.0
         self._call("start_of_day")
 
@@ -236,13 +290,13 @@ class PolicyBook:
     def cover_due(self, n: int) -> np.ndarray:
         """Compensation owed but unpaid, yuan per platform, summed over the active policies."""
         due = np.zeros(n)
-        for policy in self.active:
+        for policy in self.enabled:
             due += policy.cover_due(n)
         return due
 
     def cover_paid(self) -> float:
         """Compensation paid to investors since day 0, yuan, summed over the active policies."""
-        return sum((p.cover_paid() for p in self.active), 0.0)
+        return sum((p.cover_paid() for p in self.enabled), 0.0)
 
     def outcomes(self) -> dict:
         """Every registered policy's outcomes: measured if on, their ``when_off`` value if off."""

@@ -31,5 +31,11 @@ class BorrowingCaps(Policy):
     def configure(self) -> None:
         """Cap loan sizes and lenders per borrower."""
         conditions = self.model.conditions
+        self._before = (conditions.loan_size_cap, conditions.max_lenders)
         conditions.loan_size_cap = self.cfg.per_platform
         conditions.max_lenders = min(conditions.max_lenders, self.cfg.max_lenders)
+
+    def finish(self) -> None:
+        """Caps lifted (loans already sized stay as they are)."""
+        conditions = self.model.conditions
+        conditions.loan_size_cap, conditions.max_lenders = self._before

@@ -29,7 +29,12 @@ class CreditInformation(Policy):
 
     def configure(self) -> None:
         """Shrink how far misreporting borrowers can inflate their credit quality."""
+        self._before = self.model.conditions.misreport_strength
         self.model.conditions.misreport_strength *= 1.0 - self.cfg.misreport_cut
+
+    def finish(self) -> None:
+        """Misreporting returns (screening skills already gained stay)."""
+        self.model.conditions.misreport_strength = self._before
 
     def on_platforms_created(self, idx: np.ndarray) -> None:
         """New platforms screen better."""

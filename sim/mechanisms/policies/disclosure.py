@@ -31,6 +31,12 @@ class Disclosure(Policy):
     def configure(self) -> None:
         """Cut the signal noise and raise the visibility of fake loans."""
         conditions = self.model.conditions
+        self._before = (conditions.signal_noise, conditions.fake_loan_visibility)
         conditions.signal_noise *= 1.0 - self.cfg.noise_reduction
         conditions.fake_loan_visibility += (self.cfg.visibility_gain
                                             * (1.0 - conditions.fake_loan_visibility))
+
+    def finish(self) -> None:
+        """Back to the noise and visibility before the regime."""
+        conditions = self.model.conditions
+        conditions.signal_noise, conditions.fake_loan_visibility = self._before

@@ -30,8 +30,6 @@ class EarlyWarningConfig(PolicyConfig):
     """Early-warning supervision [S4; S0 §V.D]: risk index, inspections, escalating actions."""
 
     review_days: Days = Field(30, description="Days between supervisory reviews.")
-    start_day: Annotated[int, Field(ge=0)] = Field(
-        0, description="First day the supervisor reviews the market.")
     flag_threshold: float = Field(
         1.0, description="Risk index (in standard deviations across operating platforms) above "
         "which a platform is flagged.")
@@ -133,7 +131,7 @@ class EarlyWarning(Policy):
     def end_of_day(self) -> None:
         """On review days: score, flag and inspect the riskiest platforms it can afford to."""
         model, cfg = self.model, self.cfg
-        if model.day < cfg.start_day or (model.day - cfg.start_day) % cfg.review_days:
+        if (model.day - cfg.start) % cfg.review_days:
             return
         plats = model.platforms
         operating = np.flatnonzero(plats.operating_mask())

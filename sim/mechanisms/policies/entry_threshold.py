@@ -14,39 +14,48 @@ from sim.vocabulary import EventKind, FailureCause, Owner
 class EntryThresholdConfig(PolicyConfig):
     """Minimum registered capital for entrants; incumbents must comply in a grace period."""
 
-    min_capital: Money = Field(5e6, description="Minimum registered capital, yuan.")
+    min_capital: Money = Field(
+        5e7, description="Minimum registered capital, real yuan (default 50 million, about the "
+        "mean registered capital of 2017 entrants).")
     grace_days: Days = Field(180, description="Days incumbents have to comply or exit.")
 
 
 class EntryThreshold(Policy):
     """Minimum registered capital [S0 §V.B, S1 §3(1)].
 
-    Entrants below ``min_capital`` are refused. Incumbents below it have ``grace_days``: honest
-    owners pay in the missing capital; fraud-prone owners, who would rather not, stop new
-    business and are closed at the end of the grace period.
+    Entrants whose registered capital (real yuan) is below ``min_capital`` are refused.
+    Incumbents below it have ``grace_days`` from the first day the threshold applies (day 1,
+    or ``start``): honest owners pay in the missing capital; fraud-prone owners, who would
+    rather not, stop new business and are closed at the end of the grace period. While it acts
+    it is an entry regime (registration), which deters entrants beyond those it refuses.
     """
 
     name = "entry_threshold"
     config_model = EntryThresholdConfig
+    restricts_entry = True
 
     def __init__(self, model, config: EntryThresholdConfig) -> None:
         super().__init__(model, config)
         self.noncompliant: np.ndarray | None = None
 
     def admits(self, capital: np.ndarray) -> np.ndarray:
-        """Entrants with at least ``min_capital`` yuan."""
+        """Entrants with at least ``min_capital`` of registered capital, real yuan."""
         return capital >= self.cfg.min_capital
 
     def start_of_day(self) -> None:
-        """Day 1: incumbents comply or are given notice; at the deadline the rest close."""
+        """First day: incumbents comply or are given notice; at the deadline the rest close."""
         model = self.model
         plats = model.platforms
         n = plats.n
-        if model.day == 1:
+        first = max(1, self.cfg.start)
+        deadline = first + self.cfg.grace_days - 1
+        if model.day == first:
             below = np.flatnonzero(plats.operating_mask()
-                                   & (plats.capital[:n] < self.cfg.min_capital))
+                                   & (plats.registered_capital[:n] < self.cfg.min_capital))
             honest = below[plats.owner[below] == Owner.HONEST]
-            top_up = self.cfg.min_capital - plats.capital[honest]
+            missing = self.cfg.min_capital - plats.registered_capital[honest]
+            top_up = missing / plats.yuan_scale  # in the sample's yuan
+            plats.registered_capital[honest] += missing
             plats.capital[honest] += top_up
             model.ledger.transfer("capital_in", top_up, honest)
             self.noncompliant = below[plats.owner[below] != Owner.HONEST]
@@ -54,7 +63,7 @@ class EntryThreshold(Policy):
                 lifecycle.stop_new_business(model, int(i), FailureCause.REGULATORY_CLOSURE,
                                             EventKind.DEADLINE_NOTICE,
                                             cause=FailureCause.REGULATORY_CLOSURE,
-                                            deadline_day=self.cfg.grace_days)
-        if model.day == self.cfg.grace_days and self.noncompliant is not None:
+                                            deadline_day=deadline)
+        if model.day == deadline and self.noncompliant is not None:
             for i in self.noncompliant[plats.operating_mask()[self.noncompliant]]:
                 lifecycle.close_by_order(model, int(i), FailureCause.REGULATORY_CLOSURE)

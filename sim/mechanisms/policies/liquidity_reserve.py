@@ -24,7 +24,18 @@ class LiquidityReserve(Policy):
     name = "liquidity_reserve"
     config_model = LiquidityReserveConfig
 
+    def __init__(self, model, config: LiquidityReserveConfig) -> None:
+        super().__init__(model, config)
+        self._before: dict[int, float] = {}
+
     def on_platforms_created(self, idx: np.ndarray) -> None:
         """Raise new platforms' cash buffer target to the reserve ratio."""
         plats = self.model.platforms
+        self._before.update(zip(idx.tolist(), plats.buffer_target[idx].tolist(), strict=True))
         plats.buffer_target[idx] = np.maximum(plats.buffer_target[idx], self.cfg.ratio)
+
+    def finish(self) -> None:
+        """Platforms go back to their own buffer targets."""
+        plats = self.model.platforms
+        for i, target in self._before.items():
+            plats.buffer_target[i] = target

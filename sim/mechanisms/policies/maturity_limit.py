@@ -25,6 +25,7 @@ class MaturityLimit(Policy):
         """Drop product terms below the minimum (keep the minimum if none is left)."""
         conditions = self.model.conditions
         terms = conditions.product_terms
+        self._before = terms
         allowed = terms[terms >= self.cfg.min_term_days]
         conditions.product_terms = (allowed if len(allowed)
                                     else np.array([self.cfg.min_term_days]))
@@ -32,3 +33,7 @@ class MaturityLimit(Policy):
     def on_platforms_created(self, idx: np.ndarray) -> None:
         """New platforms sell no demand products."""
         self.model.platforms.demand_share[idx] = 0.0
+
+    def finish(self) -> None:
+        """Short terms are allowed again (demand products stay gone)."""
+        self.model.conditions.product_terms = self._before

@@ -28,10 +28,12 @@ class ProtectionFundConfig(PolicyConfig):
         30, description="Days from a failure to the payout.")
     public_backstop: bool = Field(
         False, description="The government tops the fund up when it cannot pay in full.")
-    initial_fund: Money = Field(0.0, description="Money in the fund on day 0, yuan.")
-    reserve_target: Money = Field(
-        5e7, description="Fund size at which investors fully trust it again after a shortfall, "
-        "yuan.")
+    initial_fund: Share = Field(
+        0.0, description="Money the fund starts with, as a share of investor claims on its "
+        "first day (a public endowment).")
+    reserve_target: Share = Field(
+        0.02, description="Fund size, as a share of investor claims, at which investors fully "
+        "trust it again after a shortfall.")
 
 
 @dataclass
@@ -82,13 +84,16 @@ class ProtectionFund(Policy):
         self.credibility = 1.0
         self.dry_day: int | None = None
         self.paid_out = 0.0  # yuan paid to investors since day 0
-        model.ledger.transfer("fund_inflows", config.initial_fund)
+        self.endowed = False
 
     def start_of_day(self) -> None:
         """Collect the levy, pay what is due, update credibility and the cover counted on."""
         model, cfg = self.model, self.cfg
         plats = model.platforms
         n = plats.n
+        if not self.endowed:  # the endowment is sized on the market the fund starts in
+            self.endowed = True
+            model.ledger.transfer("fund_inflows", cfg.initial_fund * float(plats.products[:n].sum()))
         levy = np.where(plats.operating_mask(),
                         cfg.levy_rate * plats.products[:n] / DAYS_PER_YEAR, 0.0)
         levy = np.minimum(levy, plats.cash[:n])
@@ -99,7 +104,7 @@ class ProtectionFund(Policy):
             self._pay(payout)
         if not cfg.public_backstop and self.credibility < 1.0:
             # Confidence returns as the fund refills toward its reserve target.
-            target = max(cfg.reserve_target, 1.0)
+            target = max(cfg.reserve_target * float(plats.products[:n].sum()), 1.0)
             self.credibility = min(1.0, max(self.credibility,
                                             model.ledger.balance(FUND) / target))
         model.conditions.coverage[:n] += cfg.coverage_share * self.credibility
