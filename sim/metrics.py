@@ -40,6 +40,8 @@ def _daily_reporters() -> dict:
     reporters = {"day": lambda m: m.day}
     for s in Status:
         reporters[f"platforms_{s.name.lower()}"] = _status_count(s)
+    # Operating and taking new money (not winding down): "normal operating" in the trackers.
+    reporters["platforms_open"] = lambda m: int(m.platforms.open_mask().sum())
     reporters.update({
         "deposits": _flow("deposits"),
         "payouts": lambda m: m.flows_today["payouts"] + m.flows_today["estate_payouts"],

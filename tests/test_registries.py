@@ -30,7 +30,8 @@ from tests.helpers import small_scenario
 
 BUILT_IN_ORDER = ["protection_fund", "custody", "liquidity_reserve", "redemption_gates",
                   "entry_threshold", "disclosure", "education", "credit_information",
-                  "borrowing_caps", "maturity_limit", "risk_reserve", "early_warning"]
+                  "borrowing_caps", "maturity_limit", "risk_reserve", "early_warning",
+                  "registration"]
 
 
 def test_policies_act_in_the_documented_order():

@@ -17,6 +17,7 @@ from pydantic import Field, create_model, model_validator
 from sim.config.sections import (
     BorrowerConfig,
     ChannelsConfig,
+    HistoryConfig,
     InvestorConfig,
     MarketConfig,
     PlatformConfig,
@@ -81,6 +82,8 @@ def _build(shocks: tuple, policies: tuple) -> tuple[type[Section], type[Section]
         name=(str, Field("unnamed", description="Scenario name, shown in outputs.")),
         description=(str, Field("", description="What the scenario demonstrates.")),
         run=(RunConfig, Field(default_factory=RunConfig)),
+        history=(HistoryConfig | None, Field(None, description="Real dates and sampling ratio, "
+                                             "to compare a run with history (optional).")),
         market=(MarketConfig, Field(default_factory=MarketConfig)),
         platforms=(PlatformConfig, Field(default_factory=PlatformConfig)),
         investors=(InvestorConfig, Field(default_factory=InvestorConfig)),

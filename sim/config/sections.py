@@ -7,6 +7,7 @@ to their code (:mod:`sim.mechanisms`); :mod:`sim.config.scenario` puts them all 
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -27,6 +28,21 @@ class RunConfig(Section):
         description="'array': numpy rules over the population; 'object': one Python object per "
         "agent (the executable specification, slow).",
     )
+
+
+class HistoryConfig(Section):
+    """How a scenario maps onto real dates and the real sector, to compare a run with history.
+
+    A run of a scenario with this table writes ``history_fit.png``: its yearly platform counts,
+    yields, lending and loan terms against the targets file.
+    """
+
+    start_date: date = Field(description="The calendar date of day 0.")
+    platforms_per_platform: Annotated[float, Field(gt=0.0, le=1e6)] = Field(
+        description="Real platforms one simulated platform stands for (the sampling ratio).")
+    targets: str = Field(
+        "china_p2p_targets.csv", description="File of yearly targets in scenarios/data/ "
+        "(year, quantity, value, unit, note).")
 
 
 class MarketConfig(Section):
@@ -175,6 +191,9 @@ class PlatformConfig(Section):
         10.0, description="Expected new platforms per year (Poisson) in a market as it stands "
         "at day 0; the rate moves with conditions (the entry_* elasticities)."
     )
+    entry_size_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        0.0, description="Entry rate x (investor claims / claims at day 0)^elasticity: a larger "
+        "market has room for more platforms (Bresnahan and Reiss 1991).")
     entry_growth_elasticity: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         0.0, description="Entry rate x exp(elasticity x annualised growth of investor claims "
         "over the last 90 days): inflows draw entrants.")
@@ -305,7 +324,9 @@ class ResolutionConfig(Section):
     """What happens to a failed platform's estate."""
 
     collection_rate: Share = Field(
-        0.4, description="Share of scheduled loan repayments still collected after failure."
+        0.2, description="Share of scheduled loan repayments still collected after failure "
+        "(borrowers stop paying a failed platform; investors recovered 10-35% of what they "
+        "were owed)."
     )
     payout_interval_days: Days = Field(30, description="Days between pro-rata estate payouts.")
     max_days: Days = Field(540, description="Resolution closes after this many days; the rest is lost.")
@@ -382,8 +403,8 @@ class GuarantorChannel(Section):
     share_guaranteed: Share = Field(0.5, description="Share of platforms with a guarantor.")
     cover: Share = Field(0.8, description="Share of investor claims a solvent guarantor pays.")
     capital: Share = Field(
-        0.04, description="Each guarantor's capital as a share of the claims it guarantees at "
-        "day 0.")
+        0.01, description="Each guarantor's capital as a share of the claims it guarantees at "
+        "day 0 (guarantors were thinly capitalised).")
     payout_delay_days: Annotated[int, Field(ge=0, le=3650)] = Field(
         90, description="Days from a failure to the guarantor's payment.")
 

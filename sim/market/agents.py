@@ -155,7 +155,7 @@ class Investor(mesa.Agent):
         fp = self._failure_prob(ctx, p, inv.pos_delayed[slot])
         y = rules.risk_adjusted_yield(ctx.rate[p], fp, ctx.loss_given_failure, ctx.coverage[p],
                                       inv.risk_tolerance[self.index])
-        return bool(u < rules.rollover_prob(y, ctx.outside_rate, ctx.sensitivity))
+        return bool(u < rules.rollover_prob(y, ctx.outside_rate, ctx.sensitivity, ctx.appetite))
 
     def ticket(self, ctx: StepContext, u_review: float) -> float:
         """Money this investor puts into a new position today, or 0 if it does not review."""
@@ -170,7 +170,7 @@ class Investor(mesa.Agent):
             invested = invested + inv.pos_principal[s]
         cash = inv.cash[self.index]
         # A non-user (not yet adopted, or left after a loss) targets nothing.
-        target = inv.target_share[self.index] * inv.participating[self.index]
+        target = inv.target_share[self.index] * inv.participating[self.index] * ctx.appetite
         amount = rules.ticket_size(cash, cash + invested, target, invested,
                                    empty)
         return float(amount) if amount >= ctx.min_ticket else 0.0

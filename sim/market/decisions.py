@@ -121,6 +121,7 @@ def step_context(model: P2PModel) -> StepContext:
         sector_multiplier=cond.sector_multiplier, prior=ic.prior_failure_prob,
         news_weight=ic.news_weight, delay_fear=ic.delay_fear,
         liquidity_need=ic.liquidity_need_per_year * cond.liquidity_multiplier,
+        appetite=1.0 / cond.liquidity_multiplier,
         panic_max=ic.panic_redemption, panic_threshold=ic.panic_threshold,
         loss_given_failure=ic.loss_given_failure, outside_rate=cond.outside_rate,
         sensitivity=ic.choice_sensitivity, review_days=ic.review_days, min_ticket=MIN_TICKET,

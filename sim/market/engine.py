@@ -188,7 +188,8 @@ class ArrayEngine:
             ctx.news_weight, fear, inv.pos_delayed[maturing], ctx.delay_fear)
         y = rules.risk_adjusted_yield(ctx.rate[p], fp, ctx.loss_given_failure, ctx.coverage[p],
                                       tolerance)
-        return ctx.open[p] & (u < rules.rollover_prob(y, ctx.outside_rate, ctx.sensitivity))
+        return ctx.open[p] & (u < rules.rollover_prob(y, ctx.outside_rate, ctx.sensitivity,
+                                                      ctx.appetite))
 
     def tickets(self, ctx: StepContext, u_review: np.ndarray):
         """Array form of :meth:`Investor.ticket`: who opens a position today, and how much."""
@@ -218,7 +219,7 @@ class ArrayEngine:
         invested = np.zeros(len(rev))
         for j in range(k):  # column by column: the same summation order as the object form
             invested = invested + principal[:, j]
-        target = np.take(inv.target_share, rev) * np.take(inv.participating, rev)
+        target = np.take(inv.target_share, rev) * np.take(inv.participating, rev) * ctx.appetite
         amount = rules.ticket_size(cash, cash + invested, target,
                                    invested, empty)
         ok = amount >= ctx.min_ticket

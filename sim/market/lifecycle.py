@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 GROWTH_WINDOW_DAYS = 90  # entry reads the growth of investor claims over this window
 FAILURE_MEMORY_DAYS = 180  # and the failures of this window
+# Inflows beyond 20% of claims over the funding window lower a platform's rate no further.
+ABUNDANCE_CAP = 0.2
 
 
 def owner_type_probs(capital: np.ndarray, share_ponzi: float, share_fraud: float,
@@ -120,7 +122,8 @@ def create_platforms(model: P2PModel, count: int, custom: list[CustomPlatform] |
             expected_p2p_money(model) / total, 1e-12)
     registered = capital * plats.yuan_scale
     if model.day > 0:  # an entry threshold turns away entrants with too little capital
-        admitted = model.policies.admits(registered)
+        admitted = (model.policies.admits(registered)
+                    & model.shocks.admits(registered, model.day))
         capital, registered, u = capital[admitted], registered[admitted], u[admitted]
         rate_noise, screening_noise = rate_noise[admitted], screening_noise[admitted]
         visibility, business_model = visibility[admitted], business_model[admitted]
@@ -196,8 +199,9 @@ def claims_growth(model: P2PModel) -> float:
 def entry_rate(model: P2PModel) -> tuple[float, float]:
     """Entrants expected per year today, and the boom multiplier of fraud-prone shares.
 
-    ``rate = entry_per_year * exp(g * growth + s * excess_spread - f * failure_rate) *
-    (1 - r * regime)`` where ``growth`` is :func:`claims_growth`, ``excess_spread`` the mean
+    ``rate = entry_per_year * size^e * exp(g * growth + s * excess_spread - f * failure_rate)
+    * (1 - r * regime)`` where ``size`` is investor claims relative to day 0 (a larger market has
+    room for more platforms), ``growth`` is :func:`claims_growth`, ``excess_spread`` the mean
     promised rate over the outside rate beyond ``rate_premium`` (a yield above what investors
     need signals profits), ``failure_rate`` the failures of the last
     :data:`FAILURE_MEMORY_DAYS` per open platform, and ``regime`` 1 while a policy restricts
@@ -215,7 +219,9 @@ def entry_rate(model: P2PModel) -> tuple[float, float]:
     exponent = (cfg.entry_growth_elasticity * growth + cfg.entry_spread_elasticity * spread
                 - cfg.entry_failure_deterrence * failure_rate)
     regime = 1.0 if model.policies.restricts_entry() else 0.0
-    rate = cfg.entry_per_year * np.exp(min(exponent, 20.0)) * (
+    history = plats.claims_history
+    size = max(history[-1], 0.0) / history[0] if history and history[0] > 0 else 1.0
+    rate = cfg.entry_per_year * size ** cfg.entry_size_elasticity * np.exp(min(exponent, 20.0)) * (
         1.0 - cfg.entry_regulation_deterrence * regime)
     return float(rate), float(np.exp(cfg.entry_boom_fraud * max(growth, 0.0)))
 
@@ -261,7 +267,8 @@ def update_pricing(model: P2PModel) -> None:
     ``target = w * peers + (1 - w) * (outside + premium + k * perceived_loss) + f * drain``,
     where ``peers`` is the claims-weighted mean rate of open platforms, ``perceived_loss`` is
     :func:`perceived_loss`, and ``drain`` the net outflow over the funding window as a share of
-    claims (negative when money flows in). The gap closes with half-life ``rate_adjust_days``,
+    claims, negative when money flows in but at most ``ABUNDANCE_CAP`` of it counts: platforms
+    bid hard for money they lose and cut rates less for money they are offered). The gap closes with half-life ``rate_adjust_days``,
     at most ``rate_step`` a day, within ``[rate_min, rate_max]``.
 
     Platforms compete for inflows against peers and the outside option, price their own risk,
@@ -284,7 +291,7 @@ def update_pricing(model: P2PModel) -> None:
     own = model.conditions.outside_rate + cfg.rate_premium + cfg.rate_risk_weight * perceived_loss(
         model)
     net = plats.deposits_window[:n].sum(axis=1) - plats.payouts_window[:n].sum(axis=1)
-    drain = np.clip(-net / np.maximum(claims, 1.0), -0.5, 1.0)
+    drain = np.clip(-net / np.maximum(claims, 1.0), -ABUNDANCE_CAP, 1.0)
     target = (cfg.rate_peer_weight * peers + (1.0 - cfg.rate_peer_weight) * own
               + cfg.rate_funding_weight * drain)
     speed = 1.0 - 0.5 ** (1.0 / cfg.rate_adjust_days)

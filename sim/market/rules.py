@@ -38,6 +38,7 @@ class StepContext:
     news_weight: float  # annual failure probability added by news at full attention
     delay_fear: float  # annual failure probability added by a late payment
     liquidity_need: float  # ordinary redemption need per year (after shocks)
+    appetite: float  # multiple of investors' target P2P share (below 1 when they need cash)
     panic_max: float  # daily probability of panic redemption at maximal fear
     panic_threshold: float  # expected loss at which panic is half its maximum
     loss_given_failure: float  # share of a claim lost if a platform fails
@@ -93,13 +94,15 @@ def risk_adjusted_yield(rate, failure_prob, loss_given_failure, coverage, risk_t
     return rate - aversion * failure_prob * loss_given_failure * (1.0 - coverage)
 
 
-def rollover_prob(yield_here, outside_rate, sensitivity):
+def rollover_prob(yield_here, outside_rate, sensitivity, appetite=1.0):
     """Probability of rolling a maturing product over rather than withdrawing.
 
-    Binary logit of the risk-adjusted yield against the outside option:
-    ``logistic(sensitivity * (yield_here - outside_rate))`` (McFadden 1974 discrete choice).
+    Binary logit of the risk-adjusted yield against the outside option,
+    ``appetite * logistic(sensitivity * (yield_here - outside_rate))`` (McFadden 1974 discrete
+    choice); an investor who needs cash (``appetite`` below 1, a liquidity shock) keeps that
+    share only.
     """
-    return logistic(sensitivity * (yield_here - outside_rate))
+    return appetite * logistic(sensitivity * (yield_here - outside_rate))
 
 
 def expected_loss(failure_prob, loss_given_failure, coverage):

@@ -90,6 +90,10 @@ class Shock:
         """The first day after the shock."""
         return self.cfg.start + self.cfg.duration
 
+    def admits(self, registered_capital: np.ndarray) -> np.ndarray:
+        """Which would-be entrants with this registered capital (real yuan) the shock lets in."""
+        return np.ones(len(registered_capital), dtype=bool)
+
     def active(self, day: int) -> bool:
         """Whether the shock acts on ``day``."""
         return self.cfg.start <= day < self.end
@@ -128,7 +132,9 @@ class FundingShock(Shock):
 class LiquidityShock(Shock):
     """Investors' ordinary redemption need multiplied by ``1 + size``.
 
-    The Diamond-Dybvig impatient types: a share of investors needs cash now.
+    The Diamond-Dybvig impatient types: investors need cash now, so they redeem more and, while
+    the shock lasts, aim to hold ``1 / (1 + size)`` of their usual P2P share (the cash stays outside P2P
+    until the shock ends).
     """
 
     kind = "liquidity"
@@ -187,6 +193,10 @@ class DeadlineShock(Shock):
     def __init__(self, number: int, config) -> None:
         super().__init__(number, config)
         self.noncompliant = np.empty(0, dtype=np.int64)
+
+    def admits(self, registered_capital: np.ndarray) -> np.ndarray:
+        """While the deadline runs, nobody below the threshold may enter."""
+        return registered_capital >= self.cfg.size
 
     def apply(self, model, conditions, first, last) -> None:
         """Name the non-compliant, warn the public while the deadline runs, close at the end."""
@@ -262,6 +272,14 @@ class ShockSchedule:
                                 sector=cfg.sector)
             if last:
                 model.log_event(EventKind.SHOCK_END, -1, cause=cfg.type, shock=shock.number)
+
+    def admits(self, registered_capital: np.ndarray, day: int) -> np.ndarray:
+        """Entrants every shock active on ``day`` lets in (see :meth:`Shock.admits`)."""
+        admitted = np.ones(len(registered_capital), dtype=bool)
+        for shock in self.shocks:
+            if shock.active(day):
+                admitted &= shock.admits(registered_capital)
+        return admitted
 
     def hit_directly(self, platform: int) -> bool:
         """Whether a fraud or outage shock has targeted ``platform``."""

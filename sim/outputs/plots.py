@@ -23,7 +23,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.experiments import history
 from sim.outputs.formatting import money_scale
+from sim.outputs.history_plots import plot_history_fit
 
 if TYPE_CHECKING:
     from sim.experiments.runner import RunResult
@@ -35,6 +37,7 @@ STATUS_COLOURS = {
 }
 DEPOSIT_COLOUR, PAYOUT_COLOUR, BACKLOG_COLOUR = "#2a9d8f", "#d1495b", "#f2b134"
 ROLLING_DAYS = 7
+HISTORY_FIGURE = "history_fit.png"
 
 
 @dataclass(frozen=True)
@@ -337,4 +340,10 @@ def run_figures(result: RunResult) -> dict[str, Figure]:
         File name -> figure, in :data:`PLOTS` order.
     """
     info = RunInfo.of(result)
-    return {name: plot(getattr(result, table), info) for name, (plot, table) in PLOTS.items()}
+    figures = {name: plot(getattr(result, table), info) for name, (plot, table) in PLOTS.items()}
+    past = result.scenario.history
+    if past is not None:  # a historical scenario: its yearly figures against the facts
+        years = history.yearly(result.timeseries, past.start_date, past.platforms_per_platform)
+        figures[HISTORY_FIGURE] = plot_history_fit(years, history.load_targets(past.targets),
+                                                   result.scenario.name, result.seed)
+    return figures

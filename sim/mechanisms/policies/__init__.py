@@ -29,6 +29,7 @@ from sim.mechanisms.policies.borrowing_caps import BorrowingCaps, BorrowingCapsC
 from sim.mechanisms.policies.maturity_limit import MaturityLimit, MaturityLimitConfig
 from sim.mechanisms.policies.risk_reserve import RiskReserve, RiskReserveConfig
 from sim.mechanisms.policies.early_warning import EarlyWarning, EarlyWarningConfig
+from sim.mechanisms.policies.registration import Registration, RegistrationConfig
 
 __all__ = [
     "BorrowingCaps", "BorrowingCapsConfig", "CreditInformation", "CreditInformationConfig",
@@ -36,7 +37,8 @@ __all__ = [
     "EarlyWarningConfig", "Education", "EducationConfig", "EntryThreshold",
     "EntryThresholdConfig", "LiquidityReserve", "LiquidityReserveConfig", "MaturityLimit",
     "MaturityLimitConfig", "Policy", "PolicyBook", "PolicyConfig", "ProtectionFund",
-    "ProtectionFundConfig", "RedemptionGateConfig", "RedemptionGates", "RiskReserve",
+    "ProtectionFundConfig", "RedemptionGateConfig", "RedemptionGates", "Registration",
+    "RegistrationConfig", "RiskReserve",
     "RiskReserveConfig", "declared_accounts", "declared_flows", "register_policy",
     "registered_policies", "unregister_policy",
 ]

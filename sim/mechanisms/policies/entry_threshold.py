@@ -7,7 +7,7 @@ from pydantic import Field
 
 from sim.market import lifecycle
 from sim.mechanisms.policies.base import Policy, PolicyConfig
-from sim.schema import Days, Money
+from sim.schema import Days, Money, Share
 from sim.vocabulary import EventKind, FailureCause, Owner
 
 
@@ -18,6 +18,9 @@ class EntryThresholdConfig(PolicyConfig):
         5e7, description="Minimum registered capital, real yuan (default 50 million, about the "
         "mean registered capital of 2017 entrants).")
     grace_days: Days = Field(180, description="Days incumbents have to comply or exit.")
+    comply_share: Share = Field(
+        1.0, description="Share of honest owners below the threshold who pay in the missing "
+        "capital; the others wind down in order by the deadline.")
 
 
 class EntryThreshold(Policy):
@@ -25,8 +28,9 @@ class EntryThreshold(Policy):
 
     Entrants whose registered capital (real yuan) is below ``min_capital`` are refused.
     Incumbents below it have ``grace_days`` from the first day the threshold applies (day 1,
-    or ``start``): honest owners pay in the missing capital; fraud-prone owners, who would
-    rather not, stop new business and are closed at the end of the grace period. While it acts
+    or ``start``): a share ``comply_share`` of honest owners pay in the missing capital (drawn
+    on that day); the other honest owners and the fraud-prone ones, who would rather not, stop
+    new business and are closed at the end of the grace period. While it acts
     it is an entry regime (registration), which deters entrants beyond those it refuses.
     """
 
@@ -53,12 +57,13 @@ class EntryThreshold(Policy):
             below = np.flatnonzero(plats.operating_mask()
                                    & (plats.registered_capital[:n] < self.cfg.min_capital))
             honest = below[plats.owner[below] == Owner.HONEST]
+            honest = honest[model.rng.random(len(honest)) < self.cfg.comply_share]
             missing = self.cfg.min_capital - plats.registered_capital[honest]
             top_up = missing / plats.yuan_scale  # in the sample's yuan
             plats.registered_capital[honest] += missing
             plats.capital[honest] += top_up
             model.ledger.transfer("capital_in", top_up, honest)
-            self.noncompliant = below[plats.owner[below] != Owner.HONEST]
+            self.noncompliant = np.setdiff1d(below, honest)
             for i in self.noncompliant:
                 lifecycle.stop_new_business(model, int(i), FailureCause.REGULATORY_CLOSURE,
                                             EventKind.DEADLINE_NOTICE,
