@@ -196,7 +196,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     try:
         if args.out:  # refuse a bad target before runs that may take many minutes
             results.check_out_dir(args.out)
-        store_dir = args.store or default_store("compare", scenario.name, experiment)
+        store_dir = args.store or default_store("compare", scenario.name, experiment, args.out)
         with _executor(args) as ex, ParquetStore(
                 store_dir, "comparison", experiment,
                 {"scenario": scenario.name, "policy_sets": [s.name for s in sets],
@@ -288,7 +288,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         if args.out:
             results.check_out_dir(args.out)
-        store_dir = args.store or default_store("sweep", spec.name, sweep.fingerprint())
+        store_dir = args.store or default_store("sweep", spec.name, sweep.fingerprint(), args.out)
         with _executor(args) as ex, ParquetStore(
                 store_dir, "sweep", sweep.fingerprint(),
                 {"sweep": spec.model_dump(mode="json"), "design_points": len(sweep.points),
@@ -423,8 +423,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _executor_options(cmp, chunk=False)
     cmp.add_argument("--store", metavar="DIR",
-                     help="results store of the runs (default runs/store/compare-<name>-<hash>); "
-                          "runs already there are not run again")
+                     help="results store of the runs (default store/compare-<name>-<hash> beside "
+                          "the results folder); runs already there are not run again")
     cmp.set_defaults(func=cmd_compare)
 
     swp = sub.add_parser(
@@ -439,8 +439,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="local processes (default 1); results do not depend on it")
     _executor_options(swp, chunk=True)
     swp.add_argument("--store", metavar="DIR",
-                     help="results store (default runs/store/sweep-<name>-<hash>, named by the "
-                          "sweep and the code, so the same command resumes)")
+                     help="results store (default store/sweep-<name>-<hash> beside the report "
+                          "folder, named by the sweep and the code, so the same command resumes)")
     swp.add_argument("--out", metavar="DIR",
                      help="report folder (default runs/sweep-<name>-<UTC time>)")
     swp.add_argument("--set", action="append", metavar="KEY=VALUE",

@@ -29,7 +29,7 @@ def compared(scenario_file, tmp_path_factory):
         out = root / f"w{workers}"
         code = cli.main(["compare", str(scenario_file), "--policies", POLICIES,
                          "--replications", "2", "--workers", str(workers), "--no-progress",
-                         "--out", str(out)])
+                         "--out", str(out), "--store", str(root / f"store{workers}")])
         assert code == 0
         folders[workers] = out
     return folders

@@ -87,20 +87,25 @@ def part_name(point: int, replication: int) -> str:
     return f"p{point:06d}-r{replication:04d}.parquet"
 
 
-def default_store(kind: str, name: str, experiment: str) -> Path:
-    """``runs/store/<kind>-<name>-<12 hex digits>``: named by the experiment and the code.
+def default_store(kind: str, name: str, experiment: str, out: str | Path | None = None) -> Path:
+    """``<root>/store/<kind>-<name>-<12 hex digits>``, named by the experiment and the code.
+
+    ``<root>`` is the folder the results folder goes in: ``runs``, or the parent of ``--out``.
+    The same command run again therefore finds the same store and resumes (or reuses) its runs.
 
     Args:
         kind: ``sweep`` or ``compare``.
         name: the sweep's or scenario's name.
         experiment: the experiment fingerprint.
+        out: the ``--out`` folder, if one was given.
 
     Returns:
         The folder (it may already hold runs of this very experiment).
     """
     both = hashlib.sha256(f"{experiment}:{code_fingerprint()}".encode()).hexdigest()[:12]
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "experiment"
-    return STORE_ROOT / f"{kind}-{safe}-{both}"
+    root = STORE_ROOT if out is None else Path(out).expanduser().absolute().parent / "store"
+    return root / f"{kind}-{safe}-{both}"
 
 
 class ParquetStore:
@@ -139,7 +144,10 @@ class ParquetStore:
         if any(folder.iterdir()) and not (folder / MANIFEST).is_file():
             raise StoreError(f"{folder}: not empty and not a p2psim results store (no "
                              f"{MANIFEST}); choose another --store")
-        self._lock = results.lock_file(folder / LOCK)
+        try:
+            self._lock = results.lock_file(folder / LOCK)
+        except results.OutputError as err:
+            raise StoreError(str(err)) from None
         try:
             code = code_fingerprint()
             manifest_path = folder / MANIFEST

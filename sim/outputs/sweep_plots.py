@@ -70,8 +70,9 @@ def plot_sobol(table: pd.DataFrame, labels: dict[str, str], subtitle: str) -> Fi
         ax.set_xlabel("share of the outcome's variance")
         ax.set_title(_outcome_label(key), fontsize=11)
         ax.grid(axis="x", alpha=0.3)
-    axes[0].legend(loc="lower right", fontsize=9,
-                   title="S1 first-order, ST total (95% CI)", title_fontsize=8)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, ["S1 first-order index", "ST total index"], loc="outside lower center",
+               ncols=2, fontsize=9, title="bars: estimate; whiskers: 95% CI", title_fontsize=8)
     fig.suptitle(f"Sobol' sensitivity indices\n{subtitle}", fontsize=12)
     return fig
 
@@ -164,7 +165,7 @@ def plot_scatter(points: pd.DataFrame, means: pd.DataFrame, labels: dict[str, st
             ax = axes[r][c]
             x = points[factor]
             if x.dtype == bool or x.dtype == object:
-                codes = {v: i for i, v in enumerate(dict.fromkeys(x))}
+                codes = {v: i for i, v in enumerate(sorted(dict.fromkeys(x), key=str))}
                 jitter = np.random.default_rng(c).uniform(-0.15, 0.15, len(x))
                 ax.scatter(x.map(codes) + jitter, y / divisor, s=8, alpha=0.6)
                 ax.set_xticks(list(codes.values()), [str(v) for v in codes])

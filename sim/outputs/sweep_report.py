@@ -115,10 +115,12 @@ def findings(data: SweepReportData) -> list[str]:
             s1_sum = float(first["value"].clip(lower=0).sum())
             parts = ", ".join(f"**{labels[r['factor']]}** (ST {_value(r['value'], 'ST', key)}, "
                               f"95% CI {_ci(r, key)})" for r in clear) or "none"
-            text = (f"{label.capitalize()}: **{labels[top['factor']]}** drives most of its "
-                    f"variance (total index {_value(top['value'], 'ST', key)}, 95% CI "
-                    f"{_ci(top, key)}). Factors whose total index is clearly above zero: "
-                    f"{parts}.")
+            lead = (f"**{labels[top['factor']]}** drives most of its variance" if top["low"] > 0
+                    else f"**{labels[top['factor']]}** has the largest total index, but its "
+                         "interval includes zero, so no factor stands out at this sample size")
+            text = (f"{label.capitalize()}: {lead} (total index "
+                    f"{_value(top['value'], 'ST', key)}, 95% CI {_ci(top, key)}). Factors whose "
+                    f"total index is clearly above zero: {parts}.")
             if unclear:
                 text += " Not distinguishable from zero: " + ", ".join(unclear) + "."
             text += (f" The first-order indices add up to {s1_sum:.2f}, so about "
