@@ -45,8 +45,10 @@ SERIES = "series"
 LOCK = ".lock"
 STORE_ROOT = results.DEFAULT_ROOT / "store"
 _PART = re.compile(r"^p(\d{6,})-r(\d{4,})\.parquet$")
-# Source files whose change cannot change a run's numbers (outputs, the CLI, the benchmarks).
-_NOT_IN_CODE_FINGERPRINT = ("outputs", "cli.py", "bench.py")
+# Source files that decide a run's numbers: the model side and the runner (not the outputs, the
+# CLI, the benchmarks or the experiment plumbing around runs).
+_CODE_FINGERPRINT = ("config", "market", "mechanisms", "model.py", "metrics.py", "schema.py",
+                     "vocabulary.py", "experiments/runner.py")
 
 
 class StoreError(results.OutputError):
@@ -56,8 +58,7 @@ class StoreError(results.OutputError):
 def code_fingerprint() -> str:
     """sha256 of the p2psim sources that decide a run's numbers.
 
-    Every ``.py`` file of the ``sim`` package except :data:`_NOT_IN_CODE_FINGERPRINT`, in path
-    order. A model change (a recalibration, a new rule) gives a new fingerprint, so a store made
+    Every ``.py`` file of the ``sim`` package under :data:`_CODE_FINGERPRINT`, in path order. A model change (a recalibration, a new rule) gives a new fingerprint, so a store made
     by older code is never silently resumed.
 
     Returns:
@@ -67,7 +68,8 @@ def code_fingerprint() -> str:
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package)
-        if relative.parts[0] in _NOT_IN_CODE_FINGERPRINT:
+        if not any(relative.as_posix() == p or relative.as_posix().startswith(p + "/")
+                   for p in _CODE_FINGERPRINT):
             continue
         digest.update(str(relative.as_posix()).encode())
         digest.update(path.read_bytes())
