@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -119,8 +120,8 @@ def test_every_design_point_is_validated_before_any_run(tmp_path, capsys):
 ])
 def test_a_bad_sweep_file_is_one_error_line(tmp_path, capsys, change, message):
     path = write_sweep(tmp_path, 'method = "sobol"\nsamples = 4')
-    text = open(path, encoding="utf-8").read()
-    open(path, "w", encoding="utf-8").write(change(text))
+    file = Path(path)
+    file.write_text(change(file.read_text(encoding="utf-8")), encoding="utf-8")
     code, out, err = run_cli(["sweep", path, "--dry-run"], capsys)
     assert code == 2, out
     assert err.startswith("error: ") and re.search(message, err), err
