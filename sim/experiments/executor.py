@@ -6,12 +6,15 @@ order runs finish in. A task's result depends on the task alone (its scenario an
 same tasks give bit-identical results everywhere.
 
 * :class:`InProcess`: one task after the other, here.
-* :class:`LocalPool` (``--workers K``): ``K`` worker processes started by a *forkserver* that
-  has already imported p2psim (:data:`PRELOAD`), so a worker is a fork of a warm process and
-  pays no imports (a ``spawn`` worker spends about 2 s re-importing numpy, pandas, Mesa and
-  p2psim). Where there is no forkserver (Windows) it falls back to ``spawn``. Tasks go out in
-  chunks of ``chunksize`` (default 1: each finished run comes back, and can be stored, at once;
-  raise it for runs well under a second).
+* :class:`LocalPool` (``--workers K``): ``K`` worker processes that start warm, so the imports
+  (numpy, pandas, Mesa, p2psim: about 2 s, which a ``spawn`` worker pays again) are paid once.
+  On Linux, when this process runs a single thread, the workers are forked from it as the pool
+  opens (they inherit every module it has imported, at no cost); otherwise (other threads
+  running, macOS) they are forked from a *forkserver* that imports :data:`PRELOAD` once; where
+  there is no forkserver (Windows) they are spawned. All workers start as the pool opens, before
+  any progress bar or store thread exists. Tasks go out in chunks of ``chunksize`` (default 1:
+  each finished run comes back, and can be stored, at once; raise it for runs well under a
+  second).
 * :class:`DaskExecutor` (``--scheduler tcp://HOST:PORT`` or ``--dask-workers N``): the same
   tasks on a Dask ``distributed`` cluster, an existing one or a ``LocalCluster`` of ``N``
   single-threaded worker processes. Dask's nanny sets ``MALLOC_TRIM_THRESHOLD_`` in its workers
@@ -29,6 +32,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -91,13 +96,36 @@ class InProcess:
         return []
 
 
+def _noop() -> None:
+    """A task that does nothing; sent once per worker so every worker starts as the pool opens."""
+    return None
+
+
+def _stop_tqdm_monitor() -> None:
+    """Stop tqdm's monitor thread (it wakes every 10 s to refresh bars; the next bar restarts it).
+
+    It is the one thread p2psim itself leaves running, and a fork must not copy a thread that
+    may hold tqdm's lock.
+    """
+    monitor = tqdm.monitor
+    if monitor is not None:
+        monitor.exit()
+        tqdm.monitor = None
+
+
 def pool_context() -> multiprocessing.context.BaseContext:
-    """The start method of local workers: a forkserver preloaded with p2psim, else spawn.
+    """The start method of local workers (see the module doc): fork, forkserver or spawn.
 
     Returns:
         The multiprocessing context.
     """
-    if "forkserver" in multiprocessing.get_all_start_methods():
+    methods = multiprocessing.get_all_start_methods()
+    _stop_tqdm_monitor()
+    # fork copies only the calling thread: safe when it is the only one (and not on macOS,
+    # whose system libraries are not fork-safe).
+    if "fork" in methods and sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
         return context
@@ -122,7 +150,12 @@ class LocalPool:
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> LocalPool:
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=pool_context())
+        context = pool_context()
+        self.start_method = context.get_start_method()
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        # Start every worker now (a fork pool starts them all on its first task): no thread of
+        # this process exists yet to be copied half-way, and their start overlaps our own work.
+        self._warm = [self._pool.submit(_noop) for _ in range(self.workers)]
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
