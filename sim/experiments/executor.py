@@ -34,6 +34,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -155,7 +156,13 @@ class LocalPool:
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         # Start every worker now (a fork pool starts them all on its first task): no thread of
         # this process exists yet to be copied half-way, and their start overlaps our own work.
-        self._warm = [self._pool.submit(_noop) for _ in range(self.workers)]
+        with warnings.catch_warnings():
+            # Python warns on fork whenever the process has other OS threads; here those are
+            # only numpy's idle BLAS threads (no Python thread runs: see pool_context), which
+            # OpenBLAS shuts down and restarts around a fork.
+            warnings.filterwarnings("ignore", message=r".*multi-threaded, use of fork\(\)",
+                                    category=DeprecationWarning)
+            self._warm = [self._pool.submit(_noop) for _ in range(self.workers)]
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
