@@ -30,7 +30,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import matplotlib
@@ -435,6 +435,14 @@ def write_comparison(comp: Comparison, out_dir: str | Path | None = None) -> Pat
 
 
 # ----------------------------------------------------------------------------- sweeps
+def _installed(package: str) -> str:
+    """The installed version of ``package``, or ``"not installed"``."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
 def sweep_folder(name: str, root: Path = DEFAULT_ROOT) -> Path:
     """``runs/sweep-<sweep name>-<UTC time>``, made unique if it already exists.
 
@@ -474,7 +482,7 @@ def sweep_manifest(data: sweep_report.SweepReportData, files: dict[str, str]) ->
         "elapsed_seconds": round(progress.elapsed_seconds, 3),
         "run_seconds": round(float(data.result.runs["run_seconds"].sum()), 3),
         "created_utc": utc_now().isoformat(timespec="seconds"),
-        "versions": versions(scipy=scipy.__version__, SALib=version("SALib")),
+        "versions": versions(scipy=scipy.__version__, SALib=_installed("SALib")),
         "platform": platform.platform(),
         "command": sys.argv,
         "files": files,

@@ -249,7 +249,8 @@ def read_store(folder: str | Path) -> pd.DataFrame:
     parts = _read_parts(folder / RUNS)
     if not parts:
         return runs_frame([])
-    return runs_frame(pd.concat(parts, ignore_index=True).to_dict("records"))
+    return (pd.concat(parts, ignore_index=True)
+            .sort_values(["point", "replication"], kind="stable").reset_index(drop=True))
 
 
 def read_series(folder: str | Path) -> pd.DataFrame | None:
