@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import resource
 import sys
@@ -365,6 +366,8 @@ class ParallelTiming:
         pool_s: wall time on the pool, from its start (imports included) to the last result.
         identical: the pool's outcomes equal the serial ones bit for bit.
         load: the 1-minute load average before the measurement (None where unknown).
+        serial_cpu_s: CPU time of the serial runs (this process), seconds.
+        pool_cpu_s: CPU time of the pool's workers, start to exit, seconds.
     """
 
     runs: int
@@ -373,6 +376,21 @@ class ParallelTiming:
     pool_s: float
     identical: bool
     load: float | None
+    serial_cpu_s: float = math.nan
+    pool_cpu_s: float = math.nan
+
+    @property
+    def cpu_efficiency(self) -> float:
+        """Serial CPU time over the workers' CPU time: the pool's own overhead (1.0 = none).
+
+        Unlike the wall-time efficiency it does not depend on other processes taking cores.
+        """
+        return self.serial_cpu_s / self.pool_cpu_s
+
+    @property
+    def core_share(self) -> float:
+        """Share of ``workers`` cores the workers got while the pool ran (1.0 = all of them)."""
+        return self.pool_cpu_s / (self.workers * self.pool_s)
 
     @property
     def run_s(self) -> float:
@@ -413,17 +431,25 @@ def time_parallel(scenario: Scenario, runs: int, workers: int) -> ParallelTiming
     tasks = parallel_tasks(scenario, runs)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     gc.collect()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     serial = [run_point(task) for task in tasks]
-    serial_s = time.perf_counter() - start
+    serial_s, serial_cpu = time.perf_counter() - start, time.process_time() - cpu
     gc.collect()
+    before = _children_cpu()
     start = time.perf_counter()
     with LocalPool(workers) as pool:
         pooled = dict(pool.imap(run_point, tasks))
     pool_s = time.perf_counter() - start
     identical = all(_same(a.outcomes, pooled[i].outcomes) for i, a in enumerate(serial))
     return ParallelTiming(runs=runs, workers=workers, serial_s=serial_s, pool_s=pool_s,
-                          identical=identical, load=load)
+                          identical=identical, load=load, serial_cpu_s=serial_cpu,
+                          pool_cpu_s=_children_cpu() - before)
+
+
+def _children_cpu() -> float:
+    """User + system CPU time of this process's finished children, seconds."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _same(a: dict, b: dict) -> bool:
@@ -496,12 +522,16 @@ def report_parallel(args: argparse.Namespace) -> None:
           f"{scenario.run.seed + timing.runs - 1}); load average before: {load} on "
           f"{os.cpu_count()} cores")
     header = (f"{'runs':>5} {'run s':>7} {'T1 s':>8} {'workers':>7} {'Tp s':>8} {'speed-up':>8} "
-              f"{'efficiency':>10}  identical results")
+              f"{'efficiency':>10} {'CPU eff.':>8} {'core share':>10}  identical results")
     print(header)
     print("-" * len(header))
     print(f"{timing.runs:>5} {timing.run_s:>7.2f} {timing.serial_s:>8.2f} {timing.workers:>7} "
           f"{timing.pool_s:>8.2f} {timing.serial_s / timing.pool_s:>7.2f}x "
-          f"{timing.efficiency:>10.2f}  {'yes' if timing.identical else 'NO'}")
+          f"{timing.efficiency:>10.2f} {timing.cpu_efficiency:>8.2f} {timing.core_share:>10.2f}"
+          f"  {'yes' if timing.identical else 'NO'}")
+    print("efficiency = T1 / (workers x Tp), wall time; CPU eff. = CPU time of the serial runs / "
+          "CPU time of the workers (the pool's own overhead, whatever else runs); core share = "
+          "workers' CPU time / (workers x Tp): below 1, other processes took the cores")
     print()
     args.parallel_verdict = timing
 
@@ -517,10 +547,13 @@ def _parallel_verdict(args: argparse.Namespace) -> None:
               f"{timing.workers} workers and {timing.run_s:.1f} s runs")
     else:
         verdict = "PASS" if timing.efficiency >= TARGET_EFFICIENCY and timing.identical else "FAIL"
+        busy = (f"; the workers got only {timing.core_share:.0%} of 2 cores (other processes "
+                f"running), their CPU efficiency was {timing.cpu_efficiency:.2f}"
+                if timing.core_share < 0.95 else "")
         print(f"  {verdict}  local pool efficiency >= {TARGET_EFFICIENCY} on 2 workers for runs "
               f"of >= {TARGET_EFFICIENCY_RUN_S:.0f} s: {timing.efficiency:.2f} "
               f"({timing.runs} runs of {timing.run_s:.1f} s, T1 {timing.serial_s:.1f} s, "
-              f"Tp {timing.pool_s:.1f} s)")
+              f"Tp {timing.pool_s:.1f} s{busy})")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -115,17 +115,23 @@ def findings(data: SweepReportData) -> list[str]:
             s1_sum = float(first["value"].clip(lower=0).sum())
             parts = ", ".join(f"**{labels[r['factor']]}** (ST {_value(r['value'], 'ST', key)}, "
                               f"95% CI {_ci(r, key)})" for r in clear) or "none"
-            lead = (f"**{labels[top['factor']]}** drives most of its variance" if top["low"] > 0
-                    else f"**{labels[top['factor']]}** has the largest total index, but its "
-                         "interval includes zero, so no factor stands out at this sample size")
-            text = (f"{label.capitalize()}: {lead} (total index "
-                    f"{_value(top['value'], 'ST', key)}, 95% CI {_ci(top, key)}). Factors whose "
-                    f"total index is clearly above zero: {parts}.")
+            st_sum = float(total["value"].clip(lower=0).sum())
+            lead = (f"**{labels[top['factor']]}** has the largest total index (ST "
+                    f"{_value(top['value'], 'ST', key)}, 95% CI {_ci(top, key)}"
+                    + ("" if top["low"] > 0 else "; the interval includes zero") + ")")
+            text = (f"{label.capitalize()}: {lead}. Total index clearly above zero: {parts}.")
             if unclear:
                 text += " Not distinguishable from zero: " + ", ".join(unclear) + "."
-            text += (f" The first-order indices add up to {s1_sum:.2f}, so about "
-                     f"{max(0.0, 1 - s1_sum):.0%} of the variance comes from interactions"
-                     " (or estimation noise at this sample size).")
+            if s1_sum < 0.5 <= st_sum:
+                text += (f" The first-order indices add up to {s1_sum:.2f} and the total ones "
+                         f"to {st_sum:.2f}: no factor moves the outcome much on its own; it "
+                         "responds to the factors together (interactions, and a path-dependent "
+                         "cascade in which a small change reshuffles which platforms fail). "
+                         "Raise design.samples and replications to narrow the intervals.")
+            else:
+                text += (f" The first-order indices add up to {s1_sum:.2f}, so about "
+                         f"{max(0.0, 1 - s1_sum):.0%} of the variance comes from interactions"
+                         " (or estimation noise at this sample size).")
         elif method == "morris":
             mu = ranking(data.indices, key, "mu_star")
             sigma = data.indices[(data.indices["outcome"] == key)
