@@ -174,9 +174,10 @@ def test_a_store_refuses_another_experiment_and_a_second_writer(tmp_path):
 def test_sobol_indices_with_confidence_intervals_at_tiny_size(tmp_path):
     sweep = load_sweep(write_sweep(tmp_path, 'method = "sobol"\nsamples = 4'))
     table, missing = sensitivity.indices(run_sweep(sweep, progress=False))
-    assert set(table["index"]) == {"S1", "ST"}
-    assert len(table) == 2 * 2 * 3  # outcomes x indices x factors
-    assert np.isfinite(table["value"]).all() and (table["conf"] >= 0).all()
+    sobol = table[table["index"].isin(["S1", "ST"])]
+    assert set(table["index"]) == {"S1", "ST", "spearman"}  # rank correlations come with it
+    assert len(sobol) == 2 * 2 * 3  # outcomes x indices x factors
+    assert np.isfinite(sobol["value"]).all() and (sobol["conf"] >= 0).all()
     assert missing["analysed"].all()
 
 
@@ -186,7 +187,7 @@ def test_morris_mu_star_and_sigma_at_tiny_size(tmp_path):
     table, _ = sensitivity.indices(run_sweep(sweep, progress=False))
     mu = table[table["index"] == "mu_star"]
     assert len(mu) == 2 * 3 and (mu["value"] >= 0).all()
-    assert set(table["index"]) == {"mu_star", "sigma"}
+    assert set(table["index"]) == {"mu_star", "sigma", "spearman"}
 
 
 @pytest.mark.slow

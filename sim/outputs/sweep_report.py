@@ -90,6 +90,19 @@ def _ci(row: pd.Series, outcome: str) -> str:
     return f"{formatting.number(row['low'], 2)} to {formatting.number(row['high'], 2)}"
 
 
+def _direction_sentence(data: SweepReportData, key: str) -> str:
+    """' Rank correlations over the design points: X raises it (rho ...), ...' or ''."""
+    rho = ranking(data.indices, key, "spearman")
+    clear = [r for _, r in rho.iterrows()
+             if np.isfinite(r["low"]) and (r["low"] > 0 or r["high"] < 0)]
+    if not clear:
+        return " No factor's rank correlation with it is distinguishable from zero."
+    parts = ", ".join(f"**{data.labels[r['factor']]}** {'raises' if r['value'] > 0 else 'lowers'}"
+                      f" it (rho {_value(r['value'], 'spearman', key)}, 95% CI {_ci(r, key)})"
+                      for r in clear)
+    return f" Main effects (rank correlations over the design points): {parts}."
+
+
 def findings(data: SweepReportData) -> list[str]:
     """Plain-language findings, one per analysed outcome, then the outcomes left out.
 
@@ -112,7 +125,7 @@ def findings(data: SweepReportData) -> list[str]:
             top = total.iloc[0]
             clear = [r for _, r in total.iterrows() if r["low"] > 0]
             unclear = [labels[r["factor"]] for _, r in total.iterrows() if not r["low"] > 0]
-            s1_sum = float(first["value"].clip(lower=0).sum())
+            s1_sum = float(first["value"].sum())
             parts = ", ".join(f"**{labels[r['factor']]}** (ST {_value(r['value'], 'ST', key)}, "
                               f"95% CI {_ci(r, key)})" for r in clear) or "none"
             st_sum = float(total["value"].clip(lower=0).sum())
@@ -122,7 +135,7 @@ def findings(data: SweepReportData) -> list[str]:
             text = (f"{label.capitalize()}: {lead}. Total index clearly above zero: {parts}.")
             if unclear:
                 text += " Not distinguishable from zero: " + ", ".join(unclear) + "."
-            if s1_sum < 0.5 <= st_sum:
+            if s1_sum < 0.5 or st_sum > 1.5:
                 text += (f" The first-order indices add up to {s1_sum:.2f} and the total ones "
                          f"to {st_sum:.2f}: no factor moves the outcome much on its own; it "
                          "responds to the factors together (interactions, and a path-dependent "
@@ -132,6 +145,7 @@ def findings(data: SweepReportData) -> list[str]:
                 text += (f" The first-order indices add up to {s1_sum:.2f}, so about "
                          f"{max(0.0, 1 - s1_sum):.0%} of the variance comes from interactions"
                          " (or estimation noise at this sample size).")
+            text += _direction_sentence(data, key)
         elif method == "morris":
             mu = ranking(data.indices, key, "mu_star")
             sigma = data.indices[(data.indices["outcome"] == key)
@@ -144,6 +158,7 @@ def findings(data: SweepReportData) -> list[str]:
             if bent:
                 text += (" Effects that vary more than they average (sigma > mu*: non-linear or "
                          "interacting): " + ", ".join(bent) + ".")
+            text += _direction_sentence(data, key)
         else:
             rho = ranking(data.indices, key, "spearman")
             clear = [r for _, r in rho.iterrows()
