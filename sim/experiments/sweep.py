@@ -75,7 +75,7 @@ from sim.experiments.records import (
     run_pending,
 )
 from sim.experiments.runner import run_scenario
-from sim.vocabulary import outcome, outcomes
+from sim.vocabulary import outcomes
 
 METHODS = ("grid", "lhs", "sobol", "morris")
 Scalar = bool | int | float | str
@@ -161,7 +161,7 @@ class Design(_Table):
         seed: of the sampler.
     """
 
-    method: Literal["grid", "lhs", "sobol", "morris"] = Field(description="The design.")
+    method: Literal[METHODS] = Field(description="The design: " + ", ".join(METHODS) + ".")
     samples: Annotated[int, Field(ge=1)] = Field(
         16, description="lhs: points; sobol: base samples N (a power of 2); morris: trajectories.")
     points: Annotated[int, Field(ge=2)] = Field(3, description="grid: values per range factor.")
@@ -498,17 +498,6 @@ def run_sweep(sweep: Sweep, store: RunStore | None = None, executor=None, worker
     done = run_pending(run_point, sweep.tasks, store, executor=executor, workers=workers,
                        progress=progress, desc=sweep.spec.name)
     return SweepResult(sweep=sweep, runs=store.runs(), progress=done)
-
-
-def outcome_label(key: str) -> str:
-    """The registry's label of an outcome."""
-    return outcome(key).label
-
-
-def finite_share(values: np.ndarray) -> float:
-    """Share of finite values (1.0 for none)."""
-    values = np.asarray(values, dtype=float)
-    return float(np.isfinite(values).mean()) if values.size else 1.0
 
 
 __all__ = ["METHODS", "Design", "Factor", "Sweep", "SweepError", "SweepResult", "SweepSpec",
