@@ -77,3 +77,16 @@ def test_a_sweep_killed_with_sigkill_finishes_on_a_rerun_with_one_row_per_point_
     # The same numbers as a sweep that was never interrupted.
     clean = run_sweep(load_sweep(path), progress=False).runs
     pd.testing.assert_frame_equal(outcomes_of(runs), outcomes_of(clean), check_exact=True)
+
+
+def test_an_unreachable_scheduler_is_one_error_line(tmp_path, capsys, monkeypatch):
+    from sim.experiments import executor
+    from tests.conftest import run_cli
+
+    monkeypatch.setattr(executor.DaskExecutor, "connect_timeout", 2.0)
+    path = write_sweep(tmp_path, 'method = "lhs"\nsamples = 2')
+    code, out, err = run_cli(["sweep", path, "--scheduler", "tcp://127.0.0.1:9",
+                              "--no-progress", "--out", str(tmp_path / "r")], capsys)
+    assert code == 2
+    assert err.startswith("error: cannot reach the Dask scheduler tcp://127.0.0.1:9")
+    assert err.count("\n") == 1

@@ -228,14 +228,19 @@ class DaskExecutor:
     Args:
         scheduler: ``tcp://HOST:PORT`` of a running scheduler, or ``None`` for a LocalCluster.
         workers: LocalCluster worker processes (one thread each); ignored with ``scheduler``.
+        connect_timeout: seconds to wait for the scheduler.
 
     Raises:
         ExecutorError: the ``dask`` extra is not installed.
     """
 
     name = "dask"
+    connect_timeout = 30.0
 
-    def __init__(self, scheduler: str | None = None, workers: int = 2) -> None:
+    def __init__(self, scheduler: str | None = None, workers: int = 2,
+                 connect_timeout: float | None = None) -> None:
+        if connect_timeout is not None:
+            self.connect_timeout = connect_timeout
         try:
             import dask  # noqa: F401
             import distributed  # noqa: F401
@@ -258,7 +263,7 @@ class DaskExecutor:
                                                  processes=True, dashboard_address=None)
                     self._client = Client(self._cluster)
             else:
-                self._client = Client(self.scheduler, timeout=30)
+                self._client = Client(self.scheduler, timeout=self.connect_timeout)
                 self.workers = max(1, sum(
                     w.get("nthreads", 1)
                     for w in self._client.scheduler_info()["workers"].values()))
