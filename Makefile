@@ -8,7 +8,7 @@ PYTHON := $(shell for p in python3.13 python3.12; do \
     $$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; exit 0; }; done; \
     ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | head -n 1)
 
-.PHONY: run test quick lint bench clean-venv
+.PHONY: run test quick lint bench sweep clean-venv
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found (install python3.12)"; exit 1; }
@@ -34,6 +34,13 @@ quick: lint
 
 bench: $(STAMP)
 	$(VENV)/bin/p2psim bench
+
+# The shipped sensitivity study (README, "Sensitivity of the 2018 stress"): runs it on two local
+# workers into runs/store (a rerun resumes), writes runs/stress_sensitivity/ and copies its Sobol
+# plot to docs/.
+sweep: $(STAMP)
+	$(VENV)/bin/p2psim sweep scenarios/sweeps/stress_sensitivity.toml --workers 2 --out runs/stress_sensitivity
+	cp runs/stress_sensitivity/sobol.png docs/stress_sensitivity_sobol.png
 
 clean-venv:
 	rm -rf $(VENV)

@@ -26,16 +26,26 @@ What is measured, all in one process on one core:
 * **Baseline** scenario (``scenarios/baseline.toml``: 100 platforms, 100,000 investors, 20,000
   borrowers, 730 days) end to end through :func:`sim.runner.run_scenario`, from loading the file
   to the output tables.
+* **Parallel efficiency** of the local pool (:class:`sim.experiments.executor.LocalPool`), a
+  separate measurement: ``--parallel-runs`` runs of ``scenarios/stress_2018.toml`` (seeds
+  2018, 2019, ...), first one after the other in this process (``T1``), then on a pool of
+  ``--parallel-workers`` workers (``Tp``, from starting the pool, imports included, to the last
+  result). Efficiency = ``T1 / (workers x Tp)``; the pool's results must equal the serial ones
+  bit for bit. The machine's load average is printed with it: other processes on the same cores
+  lower the efficiency whatever the pool does.
 
 Targets (verdict lines at the end): at 10^6 investors the array engine runs at least 50x the
 object engine's investor-days per second and its step is within 3x the physical floor; the
-baseline runs in under 30 s.
+baseline runs in under 30 s; the local pool reaches an efficiency of at least 0.9 on 2 workers
+for runs of 5 s or more.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
+import os
 import resource
 import sys
 import time
@@ -52,6 +62,9 @@ from sim.experiments.runner import run_scenario
 from sim.model import P2PModel
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
+STRESS = Path(__file__).resolve().parent.parent / "scenarios" / "stress_2018.toml"
+TARGET_EFFICIENCY = 0.9  # T1 / (workers x Tp) of the local pool on 2 workers
+TARGET_EFFICIENCY_RUN_S = 5.0  # for runs at least this long
 TARGET_SIZE = 10**6  # investors at which the speed-up and floor targets are judged
 TARGET_SPEEDUP = 50.0  # array / object investor-days per second
 TARGET_FLOOR_MULTIPLE = 3.0  # array step time / physical floor
@@ -342,6 +355,109 @@ def time_baseline(channels: str = "default") -> tuple[float, float]:
     return time.perf_counter() - start, result.days
 
 
+@dataclass
+class ParallelTiming:
+    """The local pool against one process on the same runs.
+
+    Attributes:
+        runs: runs timed.
+        workers: pool workers.
+        serial_s: wall time of the runs one after the other in this process, seconds.
+        pool_s: wall time on the pool, from its start (imports included) to the last result.
+        identical: the pool's outcomes equal the serial ones bit for bit.
+        load: the 1-minute load average before the measurement (None where unknown).
+        serial_cpu_s: CPU time of the serial runs (this process), seconds.
+        pool_cpu_s: CPU time of the pool's workers, start to exit, seconds.
+    """
+
+    runs: int
+    workers: int
+    serial_s: float
+    pool_s: float
+    identical: bool
+    load: float | None
+    serial_cpu_s: float = math.nan
+    pool_cpu_s: float = math.nan
+
+    @property
+    def cpu_efficiency(self) -> float:
+        """Serial CPU time over the workers' CPU time: the pool's own overhead (1.0 = none).
+
+        Unlike the wall-time efficiency it does not depend on other processes taking cores.
+        """
+        return self.serial_cpu_s / self.pool_cpu_s
+
+    @property
+    def core_share(self) -> float:
+        """Share of ``workers`` cores the workers got while the pool ran (1.0 = all of them)."""
+        return self.pool_cpu_s / (self.workers * self.pool_s)
+
+    @property
+    def run_s(self) -> float:
+        """Mean wall time of one run in this process, seconds."""
+        return self.serial_s / self.runs
+
+    @property
+    def efficiency(self) -> float:
+        """``T1 / (workers x Tp)``: 1.0 is a perfect speed-up."""
+        return self.serial_s / (self.workers * self.pool_s)
+
+
+def parallel_tasks(scenario: Scenario, runs: int) -> list[dict]:
+    """``runs`` sweep tasks of ``scenario`` with seeds ``run.seed + i`` (distinct runs)."""
+    base = scenario.model_dump(mode="json")
+    tasks = []
+    for i in range(runs):
+        data = {**base, "run": {**base["run"], "seed": scenario.run.seed + i}}
+        tasks.append({"point": i, "replication": 0, "seed": scenario.run.seed + i,
+                      "labels": {}, "scenario": data})
+    return tasks
+
+
+def time_parallel(scenario: Scenario, runs: int, workers: int) -> ParallelTiming:
+    """Time ``runs`` runs in this process, then on a local pool of ``workers``.
+
+    Args:
+        scenario: what each run runs (seeds differ).
+        runs: how many runs.
+        workers: pool workers.
+
+    Returns:
+        The timing.
+    """
+    from sim.experiments.executor import LocalPool
+    from sim.experiments.sweep import run_point
+
+    tasks = parallel_tasks(scenario, runs)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    gc.collect()
+    start, cpu = time.perf_counter(), time.process_time()
+    serial = [run_point(task) for task in tasks]
+    serial_s, serial_cpu = time.perf_counter() - start, time.process_time() - cpu
+    gc.collect()
+    before = _children_cpu()
+    start = time.perf_counter()
+    with LocalPool(workers) as pool:
+        pooled = dict(pool.imap(run_point, tasks))
+    pool_s = time.perf_counter() - start
+    identical = all(_same(a.outcomes, pooled[i].outcomes) for i, a in enumerate(serial))
+    return ParallelTiming(runs=runs, workers=workers, serial_s=serial_s, pool_s=pool_s,
+                          identical=identical, load=load, serial_cpu_s=serial_cpu,
+                          pool_cpu_s=_children_cpu() - before)
+
+
+def _children_cpu() -> float:
+    """User + system CPU time of this process's finished children, seconds."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _same(a: dict, b: dict) -> bool:
+    """Equal outcomes, NaN equal to NaN."""
+    return a.keys() == b.keys() and all(x == b[k] or (x != x and b[k] != b[k])
+                                        for k, x in a.items())
+
+
 def _default_object_days(size: int, days: int) -> int:
     """Object-engine days: about a second of work per 10^4 investors, at least 3."""
     return max(3, min(days, 10**5 // max(size, 1)))
@@ -378,10 +494,66 @@ def _parser() -> argparse.ArgumentParser:
                         help="contagion channels: scenario defaults, all on, or all off")
     parser.add_argument("--skip-baseline", action="store_true",
                         help="do not time the baseline scenario")
+    parser.add_argument("--parallel-runs", type=int, default=6, metavar="N",
+                        help="runs of stress_2018 timed for the pool's parallel efficiency "
+                             "(default 6)")
+    parser.add_argument("--parallel-workers", type=int, default=2, metavar="K",
+                        help="pool workers for the parallel efficiency (default 2)")
+    parser.add_argument("--skip-parallel", action="store_true",
+                        help="do not measure the pool's parallel efficiency")
+    parser.add_argument("--parallel-only", action="store_true",
+                        help="measure only the pool's parallel efficiency")
     parser.add_argument("--quick", action="store_true",
                         help="smoke mode: 10^4 investors, 1 warm-up and 3 timed days, object "
-                             "engine 2 days")
+                             "engine 2 days, 2 short runs for the parallel efficiency")
     return parser
+
+
+def report_parallel(args: argparse.Namespace) -> None:
+    """Measure and print the local pool's parallel efficiency and its verdict line."""
+    scenario = load_scenario(STRESS)
+    if args.quick:  # a smoke run of the code path: runs far below 5 s, so no verdict
+        scenario = load_scenario(STRESS, ["run.days=30", "investors.count=5000",
+                                          "borrowers.count=1000"])
+    timing = time_parallel(scenario, args.parallel_runs, args.parallel_workers)
+    load = "unknown" if timing.load is None else f"{timing.load:.2f}"
+    print(f"parallel efficiency of the local pool: {timing.runs} runs of {scenario.name} "
+          f"({scenario.run.days} days, seeds {scenario.run.seed}..."
+          f"{scenario.run.seed + timing.runs - 1}); load average before: {load} on "
+          f"{os.cpu_count()} cores")
+    header = (f"{'runs':>5} {'run s':>7} {'T1 s':>8} {'workers':>7} {'Tp s':>8} {'speed-up':>8} "
+              f"{'efficiency':>10} {'CPU eff.':>8} {'core share':>10}  identical results")
+    print(header)
+    print("-" * len(header))
+    print(f"{timing.runs:>5} {timing.run_s:>7.2f} {timing.serial_s:>8.2f} {timing.workers:>7} "
+          f"{timing.pool_s:>8.2f} {timing.serial_s / timing.pool_s:>7.2f}x "
+          f"{timing.efficiency:>10.2f} {timing.cpu_efficiency:>8.2f} {timing.core_share:>10.2f}"
+          f"  {'yes' if timing.identical else 'NO'}")
+    print("efficiency = T1 / (workers x Tp), wall time; CPU eff. = CPU time of the serial runs / "
+          "CPU time of the workers (the pool's own overhead, whatever else runs); core share = "
+          "workers' CPU time / (workers x Tp): below 1, other processes took the cores")
+    print()
+    args.parallel_verdict = timing
+
+
+def _parallel_verdict(args: argparse.Namespace) -> None:
+    timing = getattr(args, "parallel_verdict", None)
+    if timing is None:
+        print(f"  SKIP  local pool efficiency >= {TARGET_EFFICIENCY} on 2 workers: "
+              "--skip-parallel")
+    elif timing.workers != 2 or timing.run_s < TARGET_EFFICIENCY_RUN_S:
+        print(f"  SKIP  local pool efficiency >= {TARGET_EFFICIENCY} on 2 workers for runs of "
+              f">= {TARGET_EFFICIENCY_RUN_S:.0f} s: measured {timing.efficiency:.2f} with "
+              f"{timing.workers} workers and {timing.run_s:.1f} s runs")
+    else:
+        verdict = "PASS" if timing.efficiency >= TARGET_EFFICIENCY and timing.identical else "FAIL"
+        busy = (f"; the workers got only {timing.core_share:.0%} of 2 cores (other processes "
+                f"running), their CPU efficiency was {timing.cpu_efficiency:.2f}"
+                if timing.core_share < 0.95 else "")
+        print(f"  {verdict}  local pool efficiency >= {TARGET_EFFICIENCY} on 2 workers for runs "
+              f"of >= {TARGET_EFFICIENCY_RUN_S:.0f} s: {timing.efficiency:.2f} "
+              f"({timing.runs} runs of {timing.run_s:.1f} s, T1 {timing.serial_s:.1f} s, "
+              f"Tp {timing.pool_s:.1f} s{busy})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -398,6 +570,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.sizes, args.object_sizes, args.days, args.warmup = [10**4], [10**4], 3, 1
         args.object_days, args.repeats, args.micro_repeats = 2, 1, 3
+        args.parallel_runs = 2
+    if args.parallel_runs < 1 or args.parallel_workers < 1:
+        parser.error("--parallel-runs and --parallel-workers must be positive")
+    if args.parallel_only:
+        report_parallel(args)
+        print("targets")
+        _parallel_verdict(args)
+        return 0
     for name in ("days", "warmup", "micro_repeats"):
         if getattr(args, name) < (0 if name == "warmup" else 1):
             parser.error(f"--{name.replace('_', '-')} must be positive")
@@ -496,6 +676,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{size:>10,} {days:>9} {a_ms:>13.2f} {o_txt} {ratio:>11,.0f}x  {basis}")
         print()
 
+    if not args.skip_parallel:
+        report_parallel(args)
     print("targets")
     if TARGET_SIZE in speedups:
         ratio, basis = speedups[TARGET_SIZE]
@@ -529,6 +711,7 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "PASS" if seconds < TARGET_BASELINE_S else "FAIL"
         print(f"  {verdict}  baseline (100 platforms, 100,000 investors, 20,000 borrowers, "
               f"{days} days) end to end under {TARGET_BASELINE_S:.0f} s: {seconds:.1f} s")
+    _parallel_verdict(args)
     return 0
 
 

@@ -175,7 +175,10 @@ def comparison_table(comp, outcomes: list[str] | None = None) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run every policy set with common random numbers, write the report folder, print a table."""
     from sim.experiments import compare, policy_sets
+    from sim.experiments.executor import ExecutorError
+    from sim.experiments.records import experiment_fingerprint
     from sim.outputs import results
+    from sim.outputs.store import ParquetStore, default_store
 
     if args.replications < 1:
         raise UsageError(f"--replications {args.replications}: must be at least 1")
@@ -186,16 +189,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
         sets_.append(f"run.days={args.steps}")
     scenario = load_scenario(args.scenario, sets_)
     sets = policy_sets.policy_sets(args.policies, scenario)
+    base = scenario.run.seed if args.seed is None else args.seed
+    tasks = compare.make_tasks(scenario, sets,
+                               policy_sets.replication_seeds(base, args.replications))
+    experiment = experiment_fingerprint("comparison", tasks)
     try:
         if args.out:  # refuse a bad target before runs that may take many minutes
             results.check_out_dir(args.out)
-        try:
-            comp = compare.run_comparison(scenario, sets, args.replications, seed=args.seed,
-                                          workers=args.workers, progress=not args.no_progress)
-        except ScenarioError as err:  # found while setting up a model: say which file
-            raise ScenarioError(f"{args.scenario}: {err}") from None
+        store_dir = args.store or default_store("compare", scenario.name, experiment, args.out)
+        with _executor(args) as ex, ParquetStore(
+                store_dir, "comparison", experiment,
+                {"scenario": scenario.name, "policy_sets": [s.name for s in sets],
+                 "seeds": {"base": base, "replications": args.replications,
+                           "rule": "replication r uses base + r in every policy set"}}) as store:
+            try:
+                comp = compare.run_comparison(scenario, sets, args.replications, seed=args.seed,
+                                              workers=args.workers, progress=not args.no_progress,
+                                              store=store, executor=ex)
+            except ScenarioError as err:  # found while setting up a model: say which file
+                raise ScenarioError(f"{args.scenario}: {err}") from None
         folder = results.write_comparison(comp, args.out)
-    except results.OutputError as err:
+    except (results.OutputError, ExecutorError) as err:
         raise UsageError(str(err)) from None
     runs = len(sets) * comp.replications
     print(f"{scenario.name}: {len(sets)} policy sets x {comp.replications} replications "
@@ -207,8 +221,111 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(comparison_table(comp))
     print()
     print("* the 95% confidence interval of the paired difference excludes zero")
+    print(f"store: {store_dir} (runs are kept; the same command resumes or reuses them)")
     print(f"results: {folder}")
     return EXIT_OK
+
+
+def _executor(args: argparse.Namespace):
+    """The executor ``--workers``, ``--scheduler``, ``--dask-workers`` and ``--chunk`` ask for."""
+    from sim.experiments.executor import make_executor
+
+    if args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: must be at least 1")
+    if args.dask_workers is not None and args.dask_workers < 1:
+        raise UsageError(f"--dask-workers {args.dask_workers}: must be at least 1")
+    if getattr(args, "chunk", 1) < 1:
+        raise UsageError(f"--chunk {args.chunk}: must be at least 1")
+    if args.scheduler is not None and args.dask_workers is not None:
+        raise UsageError("give --scheduler or --dask-workers, not both")
+    return make_executor(args.workers, args.scheduler, args.dask_workers,
+                         getattr(args, "chunk", 1))
+
+
+def index_table(data) -> str:
+    """The sweep's sensitivity indices as plain aligned text.
+
+    Args:
+        data: a :class:`sim.outputs.sweep_report.SweepReportData`.
+
+    Returns:
+        The table, or a line saying no outcome could be analysed.
+    """
+    from sim.outputs.sweep_report import index_rows
+
+    head, rows = index_rows(data)
+    if not rows:
+        return "no outcome could be analysed"
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run a sweep file into its store, analyse it and write the report folder."""
+    from pathlib import Path
+
+    from sim.experiments import sensitivity
+    from sim.experiments.executor import ExecutorError
+    from sim.experiments.sweep import load_sweep, run_sweep
+    from sim.outputs import results
+    from sim.outputs.store import ParquetStore, default_store
+    from sim.outputs.sweep_report import SweepReportData
+
+    overrides = list(args.set or [])
+    if args.steps is not None:
+        overrides.append(f"run.days={args.steps}")
+    sweep = load_sweep(args.sweep, overrides)  # every design point validated here
+    spec = sweep.spec
+    print(f"{spec.name}: {spec.design.method} design, {len(sweep.points):,} points x "
+          f"{spec.replications} replication{'s' if spec.replications != 1 else ''} = "
+          f"{sweep.runs:,} runs of {sweep.scenario.name} ({sweep.scenario.run.days:,} days), "
+          f"seeds {sweep.seeds[0]}{'' if len(sweep.seeds) == 1 else f'..{sweep.seeds[-1]}'}")
+    if args.dry_run:
+        return EXIT_OK
+    try:
+        if args.out:
+            results.check_out_dir(args.out)
+        store_dir = args.store or default_store("sweep", spec.name, sweep.fingerprint(), args.out)
+        with _executor(args) as ex, ParquetStore(
+                store_dir, "sweep", sweep.fingerprint(),
+                {"sweep": spec.model_dump(mode="json"), "design_points": len(sweep.points),
+                 "runs": sweep.runs, "seeds": {"replications": sweep.seeds,
+                                               "rule": "replication r uses base + r"}}) as store:
+            result = run_sweep(sweep, store=store, executor=ex, progress=not args.no_progress)
+        table, missing = sensitivity.indices(result)
+        analysed = [k for k in spec.outcomes if k in set(table["outcome"])]
+        means = {k: result.point_means(k) for k in spec.outcomes if k in result.runs}
+        data = SweepReportData(result=result, indices=table, missing=missing,
+                               means=pd_frame(means), store=Path(store_dir))
+        folder = results.write_sweep(data, Path(args.sweep).read_text(encoding="utf-8"),
+                                     args.out)
+    except (results.OutputError, ExecutorError) as err:
+        raise UsageError(str(err)) from None
+    progress = result.progress
+    for warning in progress.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{progress.ran:,} runs now, {progress.skipped:,} resumed from the store; "
+          f"{progress.elapsed_seconds:,.1f} s on {progress.executor} with {progress.workers} "
+          f"worker{'s' if progress.workers != 1 else ''}")
+    print()
+    print(index_table(data))
+    if len(analysed) < len(spec.outcomes):
+        print(f"not analysed (missing at some design points): "
+              f"{', '.join(k for k in spec.outcomes if k not in analysed)}")
+    print()
+    print(f"store: {store_dir}")
+    print(f"results: {folder}")
+    return EXIT_OK
+
+
+def pd_frame(columns: dict):
+    """A DataFrame of equal-length columns (keeps pandas out of the module's import time)."""
+    import pandas as pd
+
+    return pd.DataFrame(columns)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -242,6 +359,18 @@ def cmd_bench(argv: list[str]) -> int:
     from sim import bench  # lazy: the benchmark pulls in timing helpers nobody else needs
 
     return int(bench.main(argv) or 0)
+
+
+def _executor_options(parser: argparse.ArgumentParser, chunk: bool) -> None:
+    """``--scheduler``, ``--dask-workers`` (and ``--chunk``) on a command's parser."""
+    parser.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                        help="run on this Dask scheduler (needs p2psim[dask] on the workers)")
+    parser.add_argument("--dask-workers", type=int, metavar="N",
+                        help="run on a Dask LocalCluster of N worker processes")
+    if chunk:
+        parser.add_argument("--chunk", type=int, default=1, metavar="N",
+                            help="runs sent to a local worker at a time (default 1; raise it "
+                                 "for runs well under a second)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -292,7 +421,35 @@ def build_parser() -> argparse.ArgumentParser:
                      help="results folder (default runs/compare-<name>-<UTC time>); an earlier "
                           "results folder there is replaced")
     cmp.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _executor_options(cmp, chunk=False)
+    cmp.add_argument("--store", metavar="DIR",
+                     help="results store of the runs (default store/compare-<name>-<hash> beside "
+                          "the results folder); runs already there are not run again")
     cmp.set_defaults(func=cmd_compare)
+
+    swp = sub.add_parser(
+        "sweep", help="run a parameter sweep (grid, LHS, Sobol, Morris) and its sensitivity "
+                      "analysis",
+        description="Run a sweep file: every design point x replication of its base scenario "
+                    "(replication r uses seed base + r at every point), each run committed to a "
+                    "resumable results store as it finishes, then the sensitivity indices "
+                    "(SALib) and a report folder. Run again, it resumes.")
+    swp.add_argument("sweep", help="TOML sweep file (see scenarios/sweeps/)")
+    swp.add_argument("--workers", type=int, default=1, metavar="K",
+                     help="local processes (default 1); results do not depend on it")
+    _executor_options(swp, chunk=True)
+    swp.add_argument("--store", metavar="DIR",
+                     help="results store (default store/sweep-<name>-<hash> beside the report "
+                          "folder, named by the sweep and the code, so the same command resumes)")
+    swp.add_argument("--out", metavar="DIR",
+                     help="report folder (default runs/sweep-<name>-<UTC time>)")
+    swp.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a field of the base scenario (repeatable)")
+    swp.add_argument("--steps", type=int, metavar="N", help="override run.days")
+    swp.add_argument("--dry-run", action="store_true",
+                     help="validate every design point and print the size; run nothing")
+    swp.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    swp.set_defaults(func=cmd_sweep)
 
     val = sub.add_parser("validate", help="check a scenario file without running it",
                          description="Check a scenario file without running it.")

@@ -1,7 +1,12 @@
 """What a run records: daily market series, a per-platform panel, events and end-of-run outcomes.
 
-Daily series go through Mesa's :class:`~mesa.DataCollector` (model reporters); the per-platform
-panel is kept in preallocated arrays because it is platforms x days numbers.
+Daily series go through Mesa's :class:`~mesa.DataCollector` (model reporters), which the model
+exposes as ``model.datacollector`` for ``mesa.batch_run`` and SolaraViz. The same collector
+gains one ``summary.<outcome>`` column per summary value on the scenario's last day
+(:meth:`Recorder.record_summary`): the summary on that day, ``None`` on the days before. So
+``batch_run`` returns the daily series and the summary together, and the days before the last
+pay nothing for it. The per-platform panel is
+kept in preallocated arrays because it is platforms x days numbers.
 """
 
 from __future__ import annotations
@@ -83,13 +88,25 @@ def _mean_open_rate(model: P2PModel) -> float:
 
 
 PANEL_FIELDS = ("status", "products", "cash", "loans", "rate", "backlog")
+SUMMARY_PREFIX = "summary."
+
+
+def _not_yet(model: P2PModel) -> None:
+    """A summary column's value before the last day: nothing yet."""
+    return None
 
 
 class Recorder:
-    """Collects the daily series (Mesa DataCollector) and the per-platform panel."""
+    """Collects the daily series (Mesa DataCollector) and the per-platform panel.
+
+    Args:
+        model: the model being recorded.
+    """
 
     def __init__(self, model: P2PModel) -> None:
-        self.collector = mesa.DataCollector(model_reporters=_daily_reporters())
+        daily = _daily_reporters()
+        self.daily_columns = list(daily)
+        self.collector = mesa.DataCollector(model_reporters=daily)
         days = model.config.run.days + 1
         cap = model.platforms.capacity
         self.panel = {f: np.zeros((days, cap), dtype=np.float64) for f in PANEL_FIELDS}
@@ -105,10 +122,30 @@ class Recorder:
             self.panel_days += 1
         self.model = model
 
+    def record_summary(self, model: P2PModel) -> None:
+        """Write the end-of-run summary into the collector's ``summary.*`` columns of today.
+
+        Called by the model on its last day, after today's collection. Each summary value
+        becomes a column (``None`` on earlier days); a column is also registered as a reporter
+        that reports ``None``, so any later day still lines up.
+
+        Args:
+            model: the model at its horizon.
+        """
+        summary = summarize(model)
+        columns = self.collector.model_vars
+        days = len(columns[self.daily_columns[0]])
+        for key, value in summary.items():
+            column = SUMMARY_PREFIX + key
+            if column not in columns:
+                columns[column] = [None] * days
+                self.collector.model_reporters[column] = _not_yet
+            columns[column][-1] = value.item() if isinstance(value, np.generic) else value
+
     def timeseries(self) -> pd.DataFrame:
-        """The daily series, one row per day from day 0."""
-        df = self.collector.get_model_vars_dataframe().reset_index(drop=True)
-        return df
+        """The daily series, one row per day from day 0 (without the summary columns)."""
+        data = self.collector.model_vars
+        return pd.DataFrame({name: data[name] for name in self.daily_columns})
 
     def platform_daily(self) -> pd.DataFrame:
         """The platform x day panel, from each platform's entry day."""

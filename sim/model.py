@@ -15,13 +15,16 @@ ledger (:class:`~sim.market.ledger.Ledger`). What a run records is in :mod:`sim.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
 
 import mesa
 import numpy as np
 import pandas as pd
 
 import sim.metrics as metrics
-from sim.config import Scenario
+from sim.config import Scenario, validate_scenario
+from sim.config.dotted import apply_dotted
 from sim.market import decisions, flows, lifecycle, population
 from sim.market.agents import Borrower, Investor, ObjectEngine, Platform
 from sim.market.conditions import MarketConditions
@@ -36,25 +39,104 @@ from sim.mechanisms.shocks import ShockSchedule
 
 AGENT_VIEW_LIMIT = 10_000  # above this, investor/borrower agents are made on demand only
 ENGINES = {"array": ArrayEngine, "object": ObjectEngine}
+# The default of P2PModel's ``seed``: the scenario's own ``run.seed`` (None means a fresh one).
+SCENARIO_SEED = "scenario"
+
+
+def with_parameters(config: Scenario, parameters: Mapping[str, Any]) -> Scenario:
+    """``config`` with flat parameters (dotted keys or ``__`` names) applied and validated.
+
+    Args:
+        config: the base scenario.
+        parameters: dotted scenario keys to values (see :mod:`sim.config.dotted`).
+
+    Returns:
+        ``config`` itself when there are no parameters, else a new validated scenario.
+
+    Raises:
+        ScenarioError: a key that names no field, or a value the scenario does not allow.
+    """
+    if not parameters:
+        return config
+    data = apply_dotted(config.model_dump(mode="json"), parameters)
+    return validate_scenario(data, source="P2PModel parameters")
+
+
+def fresh_seed() -> int:
+    """A new seed from the operating system's entropy (a non-negative 63-bit integer)."""
+    return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def resolve_seed(config: Scenario, seed: int | None | str = SCENARIO_SEED,
+                 rng: int | None | str = SCENARIO_SEED) -> int:
+    """The integer seed a model runs with.
+
+    Args:
+        config: the scenario (its ``run.seed`` is the default).
+        seed: an integer; ``None`` for a fresh seed (Mesa's convention); :data:`SCENARIO_SEED`
+            when not given.
+        rng: Mesa's name for the same thing.
+
+    Returns:
+        The seed.
+
+    Raises:
+        ValueError: both ``seed`` and ``rng`` given.
+    """
+    given = [v for v in (seed, rng) if not (isinstance(v, str) and v == SCENARIO_SEED)]
+    if len(given) > 1:
+        raise ValueError("give seed or rng, not both")
+    if not given:
+        return int(config.run.seed)
+    if given[0] is None:
+        return fresh_seed()
+    return int(given[0])
 
 
 class P2PModel(mesa.Model):
     """Platforms, investors and borrowers of a P2P lending market.
 
+    Mesa's conventions hold, so ``mesa.batch_run`` and SolaraViz can build the model from flat
+    keyword parameters:
+
+    * **Flat parameters.** Any scenario field can be given by its dotted key
+      (:mod:`sim.config.dotted`), either in ``parameters`` (``{"investors.count": 300}``) or as a
+      keyword with ``__`` for ``.`` (``investors__count=300``, ``shocks__0__size=2.0``).
+      They are applied to ``config`` (default the built-in baseline) and the result is validated
+      like a scenario file. ``mesa.batch_run`` passes its ``parameters`` keys as keywords, so
+      ``parameters={"investors.count": [300, 600]}`` works as is; give a base scenario as
+      ``{"config": [scenario]}`` (a one-element list, since batch_run splits iterables).
+    * **Seed.** ``seed=None`` (or ``rng=None``), as Mesa documents, draws a fresh seed from the
+      operating system; the seed drawn is kept in :attr:`seed`, so the run can be repeated. An
+      integer seeds the model. Left out, the model uses the scenario's ``run.seed``
+      (:data:`SCENARIO_SEED`), so ``P2PModel(config)`` reproduces ``p2psim run``.
+    * **Horizon.** :attr:`running` turns False on the scenario's last day (``run.days``).
+    * **Data.** :attr:`datacollector` is a Mesa ``DataCollector`` whose model reporters are the
+      daily series (:meth:`timeseries`) and, filled in on the last day, the end-of-run summary
+      as ``summary.<outcome>`` columns.
+
     Args:
         config: a validated :class:`sim.config.Scenario` (defaults to the built-in baseline).
-        seed: overrides ``config.run.seed``.
+        seed: an integer, ``None`` for a fresh seed, or :data:`SCENARIO_SEED` (the default) for
+            ``config.run.seed``.
+        rng: Mesa's name for the seed; an integer or ``None``; give ``seed`` or ``rng``, not both.
         check_invariants: overrides ``config.run.check_invariants``.
         engine: overrides ``config.run.engine`` ("array" or "object").
+        parameters: dotted scenario keys to values, applied to ``config``.
+        **flat: more scenario fields as keywords, ``__`` standing for ``.``.
+
+    Raises:
+        ScenarioError: a flat parameter that names no field or fails validation.
+        ValueError: both ``seed`` and ``rng`` given.
     """
 
-    def __init__(self, config: Scenario | None = None, *, seed: int | None = None,
-                 check_invariants: bool | None = None, engine: str | None = None) -> None:
-        config = config or Scenario()
-        seed = config.run.seed if seed is None else int(seed)
+    def __init__(self, config: Scenario | None = None, *,
+                 seed: int | None | str = SCENARIO_SEED, rng: int | None | str = SCENARIO_SEED,
+                 check_invariants: bool | None = None, engine: str | None = None,
+                 parameters: Mapping[str, Any] | None = None, **flat: Any) -> None:
+        config = with_parameters(config or Scenario(), {**(parameters or {}), **flat})
+        seed = resolve_seed(config, seed, rng)
         super().__init__(rng=seed)
-        # A second stream, derived from the same seed, for platform entry (common random numbers
-        # across policies; see sim.market.lifecycle.enter).
         self.entry_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
         self.config = config
         self.seed = seed
@@ -112,6 +194,8 @@ class P2PModel(mesa.Model):
         population.initial_lending(self)
         self.platforms.claims_history.append(float(self.platforms.products[: self.platforms.n].sum()))
         self.recorder = metrics.Recorder(self)
+        self.datacollector = self.recorder.collector  # Mesa's name, for batch_run and SolaraViz
+        self.running = self.day < config.run.days
         self.recorder.collect(self)
         if self.check_invariants:
             self.ledger.check(self)
@@ -168,7 +252,10 @@ class P2PModel(mesa.Model):
         self.transfer_market.live_loans_yesterday = float(
             self.platforms.loans[: self.platforms.n].sum())
         self.platforms.claims_history.append(float(self.platforms.products[: self.platforms.n].sum()))
+        self.running = self.day < self.config.run.days
         self.recorder.collect(self)
+        if not self.running:
+            self.recorder.record_summary(self)
         if self.check_invariants:
             self.ledger.check(self)
 
@@ -226,4 +313,4 @@ class P2PModel(mesa.Model):
         return metrics.summarize(self)
 
 
-__all__ = ["P2PModel"]
+__all__ = ["SCENARIO_SEED", "P2PModel", "resolve_seed", "with_parameters"]

@@ -29,7 +29,7 @@ def compared(scenario_file, tmp_path_factory):
         out = root / f"w{workers}"
         code = cli.main(["compare", str(scenario_file), "--policies", POLICIES,
                          "--replications", "2", "--workers", str(workers), "--no-progress",
-                         "--out", str(out)])
+                         "--out", str(out), "--store", str(root / f"store{workers}")])
         assert code == 0
         folders[workers] = out
     return folders
@@ -179,3 +179,25 @@ def test_comparison_charts_are_returned_not_saved(tmp_path, monkeypatch, scenari
     assert all(isinstance(f, Figure) for f in figures.values())
     assert list(tmp_path.iterdir()) == [], "only sim.outputs.results writes files"
 
+
+
+@pytest.mark.slow
+def test_compare_commits_runs_to_a_store_and_a_rerun_reuses_them(scenario_file, tmp_path,
+                                                                   capsys):
+    args = ["compare", str(scenario_file), "--policies", "custody", "--replications", "2",
+            "--steps", "20", "--no-progress"]
+    code, out, err = run_cli([*args, "--out", str(tmp_path / "a")], capsys)
+    assert code == 0, err
+    stores = list((tmp_path / "store").iterdir())
+    assert len(stores) == 1 and stores[0].name.startswith("compare-tiny_compare-")
+    parts = sorted((stores[0] / "runs").glob("*.parquet"))
+    assert len(parts) == 4 and len(list((stores[0] / "series").glob("*.parquet"))) == 4
+    stamps = [p.stat().st_mtime_ns for p in parts]
+    part = parts[-1]
+    part.unlink()  # as if the comparison had been killed before its last run was committed
+    code, out, err = run_cli([*args, "--out", str(tmp_path / "b")], capsys)
+    assert code == 0, err
+    assert [p.stat().st_mtime_ns for p in parts[:-1]] == stamps[:-1]  # not run again
+    assert part.is_file()
+    assert ((tmp_path / "a" / "comparison.csv").read_text()
+            == (tmp_path / "b" / "comparison.csv").read_text())

@@ -19,8 +19,6 @@ writes.
 
 from __future__ import annotations
 
-import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,9 +26,16 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Scenario, validate_scenario
-from sim.experiments import executor
 from sim.experiments.analysis import compare_outcomes
 from sim.experiments.policy_sets import BASELINE, PolicySet, replication_seeds, scenario_for
+from sim.experiments.records import (
+    TIMING_COLUMN,
+    MemoryStore,
+    RunRecord,
+    RunStore,
+    numeric_outcomes,
+    run_pending,
+)
 from sim.experiments.runner import run_scenario
 
 # Daily series kept from every run for confidence bands: name -> function of the timeseries.
@@ -48,40 +53,28 @@ SERIES: dict[str, Callable[[pd.DataFrame], pd.Series]] = {
 }
 
 
-def run_task(task: dict) -> dict:
+def run_task(task: dict) -> RunRecord:
     """Run one (set, replication) and return its summary and daily series (small, picklable).
 
-    Top level and fed plain JSON data, so it works in ``spawn``-started worker processes.
+    Top level and fed plain JSON data, so it works in worker processes and on Dask workers.
 
     Args:
-        task: ``set``, ``replication``, ``seed`` and ``scenario`` (the scenario as JSON data, with
-            its policies and seed already set).
+        task: ``point`` (the set's number), ``set``, ``replication``, ``seed`` and ``scenario``
+            (the scenario as JSON data, with its policies and seed already set).
 
     Returns:
-        ``set``, ``replication``, ``seed``, ``summary`` (numbers with ``None`` as NaN),
-        ``series`` (name -> float array over days) and ``elapsed_seconds``.
+        The run: labelled with its set, every numeric summary value (``None`` as NaN) and the
+        daily :data:`SERIES`.
     """
     scenario = validate_scenario(task["scenario"], source=f"set '{task['set']}'")
     result = run_scenario(scenario, progress=False)
     ts = result.timeseries
-    return {
-        "set": task["set"],
-        "replication": task["replication"],
-        "seed": task["seed"],
-        "summary": {k: _number(v) for k, v in result.summary.items() if _is_number(v)},
-        "series": {"day": ts["day"].to_numpy(dtype=np.int64),
-                   **{name: np.asarray(f(ts), dtype=np.float64) for name, f in SERIES.items()}},
-        "elapsed_seconds": result.elapsed_seconds,
-    }
-
-
-def _is_number(value) -> bool:
-    return value is None or (isinstance(value, int | float | np.number)
-                             and not isinstance(value, bool | np.bool_))
-
-
-def _number(value) -> float:
-    return math.nan if value is None else float(value)
+    return RunRecord(
+        point=task["point"], replication=task["replication"], seed=task["seed"],
+        labels={"set": task["set"]}, outcomes=numeric_outcomes(result.summary),
+        run_seconds=result.elapsed_seconds,
+        series={"day": ts["day"].to_numpy(dtype=np.int64),
+                **{name: np.asarray(f(ts), dtype=np.float64) for name, f in SERIES.items()}})
 
 
 @dataclass
@@ -150,23 +143,28 @@ def make_tasks(scenario: Scenario, sets: list[PolicySet], seeds: list[int]) -> l
     for policy_set in sets:
         for r, seed in enumerate(seeds):
             sc = scenario_for(scenario, policy_set, seed=seed, source=f"set '{policy_set.name}'")
-            tasks.append({"set": policy_set.name, "replication": r, "seed": seed,
-                          "scenario": sc.model_dump(mode="json")})
+            tasks.append({"point": len(tasks) // len(seeds), "set": policy_set.name,
+                          "replication": r, "seed": seed, "scenario": sc.model_dump(mode="json")})
     return tasks
 
 
 def run_comparison(scenario: Scenario, sets: list[PolicySet], replications: int,
-                   seed: int | None = None, workers: int = 1,
-                   progress: bool = True) -> Comparison:
+                   seed: int | None = None, workers: int = 1, progress: bool = True,
+                   store: RunStore | None = None, executor=None) -> Comparison:
     """Run every policy set ``replications`` times with common random numbers and compare.
+
+    Runs already in ``store`` are not run again, so a comparison killed part-way and started
+    again with the same store finishes only the rest (see :mod:`sim.outputs.store`).
 
     Args:
         scenario: validated scenario (``run.days`` as it should run).
         sets: from :func:`sim.experiments.policy_sets.policy_sets`; ``none`` must be first.
         replications: runs per set (at least 1; 2 or more for confidence intervals).
         seed: base seed (default the scenario's ``run.seed``); replication ``r`` uses ``seed + r``.
-        workers: processes; 1 runs in this process.
+        workers: local processes when no ``executor`` is given; 1 runs in this process.
         progress: tqdm bar over all runs on stderr (only when stderr is a terminal).
+        store: where finished runs are committed (default in memory: nothing resumes).
+        executor: an executor already entered (:func:`sim.experiments.executor.make_executor`).
 
     Returns:
         The comparison.
@@ -184,19 +182,17 @@ def run_comparison(scenario: Scenario, sets: list[PolicySet], replications: int,
     base = scenario.run.seed if seed is None else int(seed)
     seeds = replication_seeds(base, replications)
     tasks = make_tasks(scenario, sets, seeds)
-    start = time.perf_counter()
-    outputs = executor.execute(run_task, tasks, workers=min(workers, len(tasks)),
-                               progress=progress)
-    elapsed = time.perf_counter() - start
-
-    runs = pd.DataFrame([{"set": o["set"], "replication": o["replication"], "seed": o["seed"],
-                          **o["summary"]} for o in outputs])
-    series = pd.concat([pd.DataFrame({"set": o["set"], "replication": o["replication"],
-                                      **o["series"]}) for o in outputs], ignore_index=True)
-    order = {s.name: i for i, s in enumerate(sets)}
-    runs = runs.sort_values(["set", "replication"], key=lambda c: c.map(order)
-                            if c.name == "set" else c, kind="stable").reset_index(drop=True)
+    store = MemoryStore() if store is None else store
+    done = run_pending(run_task, tasks, store, executor=executor, workers=workers,
+                       progress=progress, desc="compare")
+    stored = store.runs()
+    names = {i: s.name for i, s in enumerate(sets)}
+    runs = stored.drop(columns=["point", TIMING_COLUMN])
+    runs = runs[["set", "replication", "seed",
+                 *[c for c in runs.columns if c not in ("set", "replication", "seed")]]]
+    series = store.series()
+    series.insert(0, "set", series.pop("point").map(names))
     table = compare_outcomes(runs, [s.name for s in sets])
     return Comparison(scenario=scenario, sets=sets, seeds=seeds, runs=runs, series=series,
-                      table=table, workers=workers, elapsed_seconds=elapsed,
-                      run_seconds=float(sum(o["elapsed_seconds"] for o in outputs)))
+                      table=table, workers=done.workers, elapsed_seconds=done.elapsed_seconds,
+                      run_seconds=float(stored[TIMING_COLUMN].sum()))

@@ -85,7 +85,7 @@ def run_scenario(scenario: Scenario, seed: int | None = None, days: int | None =
     """
     scenario = _as_run(scenario, seed, days)
     start = time.perf_counter()
-    model = P2PModel(scenario)
+    model = P2PModel(scenario, seed=scenario.run.seed)  # explicit: seed=None would be fresh
     # disable=None lets tqdm turn itself off when stderr is not a TTY (pipes, CI logs, tests).
     with tqdm(total=scenario.run.days, unit="day", desc=scenario.name, leave=False,
               disable=None if progress else True, dynamic_ncols=True) as bar:

@@ -11,6 +11,10 @@ Data flows one way: a run or a comparison (:mod:`sim.experiments`) -> figures an
 * :mod:`~sim.outputs.toml_text`: TOML text of the scenario as run and of the policy sets.
 * :mod:`~sim.outputs.report`: the comparison report as text: summary sentences, tables, HTML and
   Markdown.
-* :mod:`~sim.outputs.results`: the only module that writes files: run and comparison folders
-  (atomically, manifest last), their tables, PNGs and reports.
+* :mod:`~sim.outputs.sweep_plots`, :mod:`~sim.outputs.sweep_report`: a sweep's charts (indices,
+  outcomes against factors) and its report.
+* :mod:`~sim.outputs.results`: the only module that writes files: run, comparison and sweep
+  folders (atomically, manifest last), their tables, PNGs and reports, and the store's files.
+* :mod:`~sim.outputs.store`: the resumable results store (one Parquet file per run, committed
+  atomically) and :func:`~sim.outputs.store.read_store`, which reads one back.
 """

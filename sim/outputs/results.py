@@ -30,6 +30,7 @@ import tempfile
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import matplotlib
@@ -43,7 +44,7 @@ import sim
 from sim.config import Scenario
 from sim.experiments.compare import Comparison
 from sim.experiments.runner import RunResult
-from sim.outputs import comparison_plots, plots, report, toml_text
+from sim.outputs import comparison_plots, plots, report, sweep_plots, sweep_report, toml_text
 
 DEFAULT_ROOT = Path("runs")
 MANIFEST = "manifest.json"
@@ -433,6 +434,108 @@ def write_comparison(comp: Comparison, out_dir: str | Path | None = None) -> Pat
                         lambda files: comparison_manifest(comp, files))
 
 
+# ----------------------------------------------------------------------------- sweeps
+def _installed(package: str) -> str:
+    """The installed version of ``package``, or ``"not installed"``."""
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def sweep_folder(name: str, root: Path = DEFAULT_ROOT) -> Path:
+    """``runs/sweep-<sweep name>-<UTC time>``, made unique if it already exists.
+
+    Args:
+        name: the sweep's name.
+        root: the folder of all results.
+
+    Returns:
+        A path that does not exist yet.
+    """
+    return unique_folder(root, name, prefix="sweep-")
+
+
+def sweep_manifest(data: sweep_report.SweepReportData, files: dict[str, str]) -> dict:
+    """Provenance of a sweep report: the sweep, its seeds, store, versions, timing, checksums.
+
+    Args:
+        data: the report's data.
+        files: file name -> sha256 of every other file in the folder.
+
+    Returns:
+        The manifest as plain data.
+    """
+    sweep, progress = data.result.sweep, data.result.progress
+    return {
+        "kind": "sweep",
+        "sweep": sweep.spec.model_dump(mode="json"),
+        "scenario": sweep.scenario.model_dump(mode="json"),
+        "scenario_sha256": scenario_fingerprint(sweep.scenario),
+        "experiment_sha256": sweep.fingerprint(),
+        "seeds": {"replications": sweep.seeds,
+                  "rule": "replication r of every design point uses base + r"},
+        "design_points": len(sweep.points), "runs": sweep.runs,
+        "store": str(data.store),
+        "executor": progress.executor, "workers": progress.workers,
+        "runs_resumed": progress.skipped, "runs_now": progress.ran,
+        "elapsed_seconds": round(progress.elapsed_seconds, 3),
+        "run_seconds": round(float(data.result.runs["run_seconds"].sum()), 3),
+        "created_utc": utc_now().isoformat(timespec="seconds"),
+        "versions": versions(scipy=scipy.__version__, SALib=_installed("SALib")),
+        "platform": platform.platform(),
+        "command": sys.argv,
+        "files": files,
+    }
+
+
+def _write_sweep_contents(data: sweep_report.SweepReportData, sweep_text: str,
+                          folder: Path) -> None:
+    sweep = data.result.sweep
+    data.indices.to_csv(folder / "indices.csv", index=False)
+    sweep.points.rename_axis("point").reset_index().to_csv(folder / "design.csv", index=False)
+    data.result.runs.to_csv(folder / "runs.csv", index=False)
+    (folder / "sweep.toml").write_text(sweep_text, encoding="utf-8")
+    (folder / "scenario.toml").write_text(
+        toml_text.to_toml(sweep.scenario.model_dump(mode="json")),
+        encoding="utf-8")
+    figures = save_figures(sweep_plots.sweep_figures(
+        sweep.spec.design.method, data.indices, sweep.points, data.means, data.labels,
+        data.subtitle()), folder)
+    (folder / "report.md").write_text(sweep_report.render_markdown(data, figures, sweep_text),
+                                      encoding="utf-8")
+    (folder / "report.html").write_text(
+        sweep_report.render_html(data, figures, sweep_text, created=utc_now()), encoding="utf-8")
+
+
+def write_sweep(data: sweep_report.SweepReportData, sweep_text: str,
+                out_dir: str | Path | None = None) -> Path:
+    """Write a sweep's report folder atomically and return its path.
+
+    Contents: ``report.html`` (self-contained) and ``report.md``, ``indices.csv`` (outcome,
+    factor, index, value, conf, low, high), ``design.csv`` (the design points' factor values),
+    ``runs.csv`` (every run, as :func:`sim.outputs.store.read_store` gives it), ``sweep.toml``
+    (the sweep file as given), ``scenario.toml`` (the base scenario), the PNG figures of
+    :mod:`sim.outputs.sweep_plots` and, last, ``manifest.json``. The runs themselves stay in the
+    store.
+
+    Args:
+        data: the report's data.
+        sweep_text: the sweep file's text.
+        out_dir: target folder; ``None`` means a new folder under ``runs/``.
+
+    Returns:
+        The folder.
+
+    Raises:
+        OutputError: ``out_dir`` is not a place results may be written.
+        OSError: the disk refused; nothing is left behind.
+    """
+    folder = sweep_folder(data.result.sweep.spec.name) if out_dir is None else out_dir
+    return write_folder(folder, lambda f: _write_sweep_contents(data, sweep_text, f),
+                        lambda files: sweep_manifest(data, files))
+
+
 # ----------------------------------------------------------------------------- other files
 def write_text(path: str | Path, text: str) -> Path:
     """Write a text file atomically (temp file in the same folder, then ``os.replace``).
@@ -464,3 +567,110 @@ def write_text(path: str | Path, text: str) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a frame as a Parquet file atomically: a temp file in the same folder, then rename.
+
+    A reader (or a run resumed after SIGKILL) sees either the whole file or none: the temp file
+    is hidden (``.<name>.<random>.tmp``) and renamed into place only once fully written.
+
+    Args:
+        frame: the table (its index is not written).
+        path: the file; its folder must exist.
+
+    Returns:
+        The path.
+
+    Raises:
+        OSError: the disk refused; nothing is left under ``path``.
+    """
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.chmod(tmp, _umask_mode(0o666))
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def write_json(path: str | Path, obj) -> Path:
+    """Write plain data as JSON atomically (NaN as null; see :func:`write_text`).
+
+    Args:
+        path: the file; its folder must exist.
+        obj: plain data (dicts, lists, numbers, strings; numpy scalars are unwrapped).
+
+    Returns:
+        The path.
+    """
+    return write_text(path, _json_text(obj))
+
+
+def make_folder(path: str | Path) -> Path:
+    """Create a folder and its parents if missing.
+
+    Args:
+        path: the folder.
+
+    Returns:
+        The path.
+
+    Raises:
+        OutputError: a file is in the way.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{path}: exists and is a file, not a folder")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def remove_stale_temps(folder: str | Path) -> int:
+    """Delete temp files left by writers that were killed (``.*.tmp`` in ``folder``).
+
+    Call it only while holding the folder's lock (:func:`lock_file`), so no live writer's temp
+    file is removed.
+
+    Args:
+        folder: the folder.
+
+    Returns:
+        How many were removed.
+    """
+    removed = 0
+    for tmp in Path(folder).glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+            removed += 1
+    return removed
+
+
+def lock_file(path: str | Path):
+    """Take an exclusive lock on ``path`` (created if missing) without waiting.
+
+    The operating system releases it when the process ends, however it ends (SIGKILL included).
+
+    Args:
+        path: the lock file.
+
+    Returns:
+        The open file holding the lock; close it to release the lock.
+
+    Raises:
+        OutputError: another process holds the lock.
+    """
+    import fcntl
+
+    handle = open(path, "a+b")  # noqa: SIM115 - held open for as long as the lock
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise OutputError(f"{path}: another p2psim process is writing to this store") from None
+    return handle
