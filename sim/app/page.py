@@ -36,14 +36,13 @@ from sim.app.sources import (
     text_of_upload,
     text_source,
 )
-from sim.app.views import charts_svg, network_svg
+from sim.app.views import RENDER_EVERY_DAYS, charts_svg, network_svg
 from sim.config import Scenario, ScenarioError
 from sim.mechanisms.policies import registered_policies
 from sim.vocabulary import Channel
 
 TITLE = "p2psim classroom"
 PLAY_INTERVAL_MS = 20  # pause between rendered frames while playing
-RENDER_INTERVAL_DAYS = 2  # days per rendered frame: over 10 days a second (README, Performance)
 SHIPPED = shipped_scenarios()  # name -> file, listed once: the page never takes a path
 
 # Sliders: dotted scenario key -> (label, lowest, highest, step). Labels are short: SolaraViz
@@ -324,5 +323,5 @@ def Page():
         SourcePanel()
     SolaraViz(model, model_params=params, name=f"{TITLE}: {source.label}",
               play_interval=PLAY_INTERVAL_MS,
-              render_interval=RENDER_INTERVAL_DAYS).key(f"viz-{generation.value}")
+              render_interval=RENDER_EVERY_DAYS).key(f"viz-{generation.value}")
     Dashboard(model.value)

@@ -54,10 +54,22 @@ class Svg:
         self.add("line", x1=_num(x1), y1=_num(y1), x2=_num(x2), y2=_num(y2), **attrs)
 
     def polyline(self, xs: Sequence[float], ys: Sequence[float], **attrs) -> None:
-        """A line through the points (non-finite points are left out)."""
-        points = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True)
-                          if np.isfinite(x) and np.isfinite(y))
-        if points:
+        """A line through the points (non-finite points are left out).
+
+        Points inside a flat stretch are dropped (the line looks the same), which keeps long
+        runs of unchanged counts or zeros cheap to send and draw.
+        """
+        x = np.asarray(xs, dtype=float)
+        y = np.asarray(ys, dtype=float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        x, y = np.round(x[ok], 1), np.round(y[ok], 1)
+        if len(x) > 2:
+            flat = np.zeros(len(y), dtype=bool)
+            flat[1:-1] = (y[1:-1] == y[:-2]) & (y[1:-1] == y[2:])
+            x, y = x[~flat], y[~flat]
+        if len(x):
+            points = " ".join([f"{a:.1f},{b:.1f}" for a, b in zip(x.tolist(), y.tolist(),
+                                                                  strict=True)])
             self.add("polyline", points=points, fill="none", **attrs)
 
     def text(self, x: float, y: float, text: str, size: float = 11, **attrs) -> None:

@@ -35,6 +35,9 @@ RATE_COLOUR, OUTSIDE_COLOUR = "#1f4e9c", "#7f7f7f"
 LOSS_COLOUR, FEAR_COLOUR = "#6a4c93", "#b3261e"
 SHOCK_FILL = "#9e9e9e"
 ROLLING_DAYS = 7
+# The page draws the pictures every this many days while playing: at classroom size that plays
+# well over 10 days a second (tests/test_app.py measures it); SolaraViz's render interval.
+RENDER_EVERY_DAYS = 2
 
 # Network panel geometry (user units, about pixels).
 PANEL_W, GRAPH_H, LEGEND_H = 520.0, 470.0, 64.0
