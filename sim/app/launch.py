@@ -41,9 +41,14 @@ def url(host: str, port: int) -> str:
 
 
 def command(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
-    """The server command (production mode: no reloader, no checks that reach the internet)."""
+    """The server command.
+
+    Production mode: no reloader and no checks that reach the internet; the plain loader: no
+    banner over the page.
+    """
     return [sys.executable, "-m", "solara", "run", APP_MODULE, "--host", host,
-            "--port", str(port), "--production", "--no-open", "--log-level", "warning"]
+            "--port", str(port), "--production", "--no-open", "--log-level", "warning",
+            "--theme-loader", "plain"]
 
 
 def environment(toml: str, name: str, base: dict[str, str] | None = None) -> dict[str, str]:
