@@ -147,6 +147,14 @@ def _wait_day(tab, at_least: int, timeout_s: float = 60) -> int:
     raise AssertionError(f"the page stayed at day {_day(tab)}, expected {at_least}")
 
 
+def _screenshot(tab, name: str, height: int) -> None:
+    """Save ``docs/<name>`` with a viewport tall enough to show the panels below the fold."""
+    tab.set_viewport_size({"width": VIEWPORT["width"], "height": height})
+    tab.wait_for_timeout(600)
+    tab.screenshot(path=str(DOCS / name))
+    tab.set_viewport_size(VIEWPORT)
+
+
 def _button(tab, name: str):
     return tab.get_by_role("button", name=name, exact=True)
 
@@ -196,7 +204,7 @@ def test_the_app_steps_plays_fires_a_rumour_and_shows_it(page):
     charts = _chart(tab)
     assert 'class="shock"' in charts, "the rumour is not shaded on the charts"
     assert "Huijin" in tab.locator(".p2p-network").inner_html()
-    tab.screenshot(path=str(DOCS / "app_rumour.png"))
+    _screenshot(tab, "app_rumour.png", 1250)
 
     tab.locator(".p2p-shock-fraud").click()
     tab.get_by_text(re.compile(r"Fired day \d+: fraud at the largest")).wait_for(
@@ -230,7 +238,7 @@ def test_a_lesson_runs_side_by_side_and_a_bad_paste_gets_the_cli_message(page, t
     _wait_day(tab, fired_day + 25)
     _button(tab, "❚❚").click()
     tab.wait_for_timeout(500)
-    tab.screenshot(path=str(DOCS / "app_side_by_side.png"))
+    _screenshot(tab, "app_side_by_side.png", 1500)
 
     bad = 'name = "bad"\n[platforms]\ncount = -3\n'
     (tmp_path / "bad.toml").write_text(bad)

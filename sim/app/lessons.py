@@ -125,8 +125,8 @@ strength = 0.4      # fear (annual failure probability) a loss or delay adds eve
     steps=("Press play for about a month.",
            "Press FRAUD AT THE LARGEST: its owner runs off with the cash.",
            "Watch, then untick 'channel: shared investors', press RESET and repeat."),
-    look_for=("The thick lines are investors who hold both platforms; the red arrows show "
-              "which failure each one followed.",
+    look_for=("The thick grey lines join platforms that share many investors; the arrows "
+              "(teal: shared investors) show which failure each one followed.",
               "With the channel on, runs jump along the thick lines within weeks; with it off, "
               "the fraud stays alone.",
               "A bigger cash buffer stops the chain earlier."),
