@@ -1,5 +1,8 @@
-# Two entry points (see README): `make run` and `make test`. Each builds .venv on first use.
+# Entry points (see README): `make run`, `make test`, `make app` and `make notebooks`. Each
+# builds .venv on first use, with every extra (the app and the notebooks included).
 SCENARIO ?= scenarios/baseline.toml
+APP_SCENARIO ?=
+HOST ?= 127.0.0.1
 VENV := .venv
 STAMP := $(VENV)/.installed
 
@@ -8,13 +11,13 @@ PYTHON := $(shell for p in python3.13 python3.12; do \
     $$p -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { command -v $$p; exit 0; }; done; \
     ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | head -n 1)
 
-.PHONY: run test quick lint bench sweep clean-venv
+.PHONY: run test quick lint bench sweep app notebooks clean-venv
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found (install python3.12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -e '.[dev,app,notebooks]'
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -41,6 +44,14 @@ bench: $(STAMP)
 sweep: $(STAMP)
 	$(VENV)/bin/p2psim sweep scenarios/sweeps/stress_sensitivity.toml --workers 2 --out runs/stress_sensitivity
 	cp runs/stress_sensitivity/sobol.png docs/stress_sensitivity_sobol.png
+
+# The teaching app on http://localhost:8765 (APP_SCENARIO=liquidity_run opens a shipped one).
+app: $(STAMP)
+	$(VENV)/bin/p2psim app $(APP_SCENARIO) --host $(HOST)
+
+# JupyterLab on the notebooks/ folder, on this machine only.
+notebooks: $(STAMP)
+	$(VENV)/bin/jupyter lab --ip $(HOST) --notebook-dir notebooks
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,4 +1,4 @@
-"""The ``p2psim`` command: run, compare, validate, schema and bench.
+"""The ``p2psim`` command: run, compare, validate, schema, bench and app.
 
 A bad scenario file, ``--set`` override or ``--out`` target prints one ``error:`` message on
 stderr and exits with code 2 (like an argparse usage error), never with a traceback. Ctrl-C exits
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import numbers
+import signal
 import sys
+from pathlib import Path
 
 from sim.config import ScenarioError, json_schema, load_scenario
 from sim.outputs.formatting import full, full_unit, heading, interval, short
@@ -354,6 +356,47 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _app_scenario(name: str | None) -> tuple[str, str]:
+    """(TOML text, name) of ``p2psim app``'s scenario: a shipped name or a file, validated."""
+    from sim.app.sources import shipped_scenarios
+
+    if name is None:
+        return "", "lesson"
+    shipped = shipped_scenarios()
+    path = shipped.get(name, name)
+    load_scenario(path)  # the same checks and messages as p2psim run
+    return Path(path).read_text(encoding="utf-8"), Path(path).name
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Serve the teaching app on localhost (or ``--host``) until Ctrl-C."""
+    from sim.app import launch
+
+    problem = launch.missing_extra()
+    if problem:
+        raise UsageError(problem)
+    text, name = _app_scenario(args.scenario)
+    from sim.app.model import ClassroomModel  # builds it once: set-up errors show here
+
+    label = ClassroomModel(text, source=name).config.name
+    server = launch.start(text, name, args.host, args.port)
+    print(f"p2psim app: {label} at {launch.url(args.host, args.port)} "
+          f"(open it in a browser; Ctrl-C stops the app)", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        return EXIT_OK
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_bench(argv: list[str]) -> int:
     """Hand the arguments to :func:`sim.bench.main`, which parses its own flags."""
     from sim import bench  # lazy: the benchmark pulls in timing helpers nobody else needs
@@ -465,6 +508,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("bench", help="benchmark the engines (p2psim bench --help for options)",
                    add_help=False)
+
+    app = sub.add_parser(
+        "app", help="serve the teaching app (SolaraViz) on localhost",
+        description="Serve the teaching app: the market's network, live charts, shocks now, "
+                    "lessons and side-by-side policy runs. It listens on localhost unless "
+                    "--host is given, and opens only lessons, shipped scenarios and TOML text "
+                    "pasted or uploaded into it.")
+    app.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                     help="a shipped scenario's name (e.g. liquidity_run) or a TOML file "
+                          "(default: the first lesson)")
+    app.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default 127.0.0.1: this machine only)")
+    app.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    app.set_defaults(func=cmd_app)
     return parser
 
 

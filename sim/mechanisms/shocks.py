@@ -253,6 +253,30 @@ class ShockSchedule:
         for shock in self.shocks:
             shock.check_target(model)
 
+    def add(self, config, model: P2PModel | None = None) -> Shock:
+        """Schedule one more shock on a running model (the teaching app's "shock now").
+
+        The shock is numbered after the scenario's own, so a model that gets it on day ``d``
+        with ``start = d + 1`` runs exactly like one whose scenario listed it last from day 0:
+        no shock draws random numbers, and the schedule is read afresh every day.
+
+        Args:
+            config: a validated ``[[shocks]]`` table (:class:`sim.config.ShockConfig`); a
+                ``start`` on or before today never fires.
+            model: if given, its platform or sector target is checked first.
+
+        Returns:
+            The scheduled shock.
+
+        Raises:
+            ScenarioError: the target names no platform or sector of ``model``.
+        """
+        shock = _REGISTRY[config.type](len(self.shocks), config)
+        if model is not None:
+            shock.check_target(model)
+        self.shocks.append(shock)
+        return shock
+
     def apply(self, model: P2PModel) -> None:
         """Calm conditions, then every shock active today, logging its first and last day."""
         conditions = model.conditions
