@@ -26,7 +26,7 @@ NOW = {
 
 def market():
     sc = run_scenario(run={"days": DAYS, "seed": 3})
-    return with_custom(sc, CustomPlatform(name="Big", capital=1e6, demand_share=0.9,
+    return with_custom(sc, CustomPlatform(name="Big", leverage=20.0, demand_share=0.9,
                                           cash_buffer_target=0.01, visibility=4.0))
 
 
