@@ -205,3 +205,26 @@ def test_cli_sweep_writes_a_report_and_resumes(tmp_path, capsys):
     code, out, err = run_cli(["sweep", path, "--no-progress", "--out", str(tmp_path / "r")],
                              capsys)
     assert code == 0 and "0 runs now, 20 resumed" in out
+
+
+def test_a_two_factor_grid_gets_an_interaction_plot_with_one_line_per_level():
+    """The grid's effects figure: x is the numeric factor, a line per level of the other one."""
+    from sim.outputs import sweep_plots
+
+    rng = np.random.default_rng(0)
+    points = pd.DataFrame({"platforms.leverage_median": [3.0, 10.0, 3.0, 10.0],
+                           "policies.protection_fund.enabled": [False, False, True, True]})
+    runs = points.loc[points.index.repeat(3)].reset_index(drop=True)
+    runs["failures"] = runs["platforms.leverage_median"] + rng.normal(0, 1, len(runs))
+    means = runs.groupby(list(points.columns), sort=False)[["failures"]].mean().reset_index(
+        drop=True)
+    figures = sweep_plots.sweep_figures("grid", pd.DataFrame(), points, means, {}, "test",
+                                        runs=runs)
+    ax = figures[sweep_plots.EFFECTS_FIGURE].axes[0]
+    assert len(ax.lines) >= 2 and len(ax.get_legend().get_texts()) == 2
+    assert ax.get_xlabel() == "platforms.leverage_median"
+    three = pd.concat([points, points.rename(columns=lambda c: c + "x")], axis=1)
+    assert sweep_plots.sweep_figures("lhs", pd.DataFrame(), points, means, {}, "t", runs=runs
+                                     ).keys().isdisjoint({sweep_plots.EFFECTS_FIGURE})
+    assert sweep_plots.plot_grid_effects(three.assign(failures=1.0), list(three.columns),
+                                         ["failures"], {}, "t") is None

@@ -501,7 +501,7 @@ def _write_sweep_contents(data: sweep_report.SweepReportData, sweep_text: str,
         encoding="utf-8")
     figures = save_figures(sweep_plots.sweep_figures(
         sweep.spec.design.method, data.indices, sweep.points, data.means, data.labels,
-        data.subtitle()), folder)
+        data.subtitle(), runs=data.result.runs), folder)
     (folder / "report.md").write_text(sweep_report.render_markdown(data, figures, sweep_text),
                                       encoding="utf-8")
     (folder / "report.html").write_text(

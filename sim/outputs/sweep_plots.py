@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from scipy import stats
 
 from sim import vocabulary
 from sim.outputs import formatting
@@ -22,6 +23,8 @@ from sim.outputs import formatting
 INDEX_FIGURE = {"sobol": "sobol.png", "morris": "morris.png", "lhs": "correlations.png",
                 "grid": "correlations.png"}
 SCATTER_FIGURE = "scatter.png"
+EFFECTS_FIGURE = "effects.png"
+MAX_EFFECT_LINES = 6
 COLOURS = {"S1": "#1f77b4", "ST": "#d62728", "spearman": "#2ca02c"}
 MAX_SCATTER_FACTORS = 8
 
@@ -183,8 +186,75 @@ def plot_scatter(points: pd.DataFrame, means: pd.DataFrame, labels: dict[str, st
     return fig
 
 
+def _mean_and_half_width(values: pd.Series) -> tuple[float, float]:
+    """Mean and the half-width of its 95% t-interval (0 with one value)."""
+    finite = values.to_numpy(dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if not len(finite):
+        return math.nan, 0.0
+    if len(finite) < 2:
+        return float(finite.mean()), 0.0
+    sem = finite.std(ddof=1) / math.sqrt(len(finite))
+    return float(finite.mean()), float(stats.t.ppf(0.975, len(finite) - 1) * sem)
+
+
+def plot_grid_effects(runs: pd.DataFrame, factors: list[str], outcomes: list[str],
+                      labels: dict[str, str], subtitle: str) -> Figure | None:
+    """Each outcome against the first numeric factor, one line per level of another factor.
+
+    The interaction plot of a full grid: the mean over replications at each point with its
+    95% t-interval (replications are paired on seeds, so lines are compared on the same draws).
+
+    Args:
+        runs: one row per run, with a column per factor key and per outcome key.
+        factors: factor keys of the grid, in design order.
+        outcomes: outcome keys to draw, one panel each.
+        labels: factor key -> label.
+        subtitle: what was run.
+
+    Returns:
+        The figure, or None when no factor is numeric or the grid has more than two factors.
+    """
+    numeric = [f for f in factors if runs[f].dtype.kind in "if" and runs[f].nunique() > 1]
+    if not numeric or len(factors) > 2:
+        return None
+    x_key = numeric[0]
+    line_key = next((f for f in factors if f != x_key), None)
+    line_levels = [None] if line_key is None else list(dict.fromkeys(runs[line_key]))
+    if len(line_levels) > MAX_EFFECT_LINES:
+        return None
+    fig = _figure(4.2 * min(len(outcomes), 2) + 0.4, 3.0 * math.ceil(len(outcomes) / 2) + 0.9)
+    axes = fig.subplots(math.ceil(len(outcomes) / 2), min(len(outcomes), 2), squeeze=False)
+    for n, key in enumerate(outcomes):
+        ax = axes[n // 2][n % 2]
+        divisor, unit = formatting.scale(runs[key].to_numpy(dtype=float),
+                                         vocabulary.outcome(key).unit)
+        for level in line_levels:
+            rows = runs if line_key is None else runs[runs[line_key] == level]
+            xs = sorted(rows[x_key].unique())
+            stats_ = [_mean_and_half_width(rows.loc[rows[x_key] == x, key]) for x in xs]
+            mean = np.array([m for m, _ in stats_]) / divisor
+            half = np.array([h for _, h in stats_]) / divisor
+            name = None if line_key is None else f"{labels.get(line_key, line_key)}: {level}"
+            ax.errorbar(xs, mean, yerr=half, marker="o", ms=4, capsize=3, label=name)
+        label = _outcome_label(key)
+        ax.set_title(label, fontsize=9)
+        ax.set_ylabel(unit or "", fontsize=8)
+        ax.set_xlabel(labels.get(x_key, x_key), fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        if line_key is not None and n == 0:
+            ax.legend(fontsize=7)
+    for n in range(len(outcomes), axes.size):
+        axes[n // 2][n % 2].set_visible(False)
+    fig.suptitle(f"Outcomes across the grid (mean over replications, 95% interval)\n{subtitle}",
+                 fontsize=11)
+    return fig
+
+
 def sweep_figures(method: str, table: pd.DataFrame, points: pd.DataFrame, means: pd.DataFrame,
-                  labels: dict[str, str], subtitle: str) -> dict[str, Figure]:
+                  labels: dict[str, str], subtitle: str,
+                  runs: pd.DataFrame | None = None) -> dict[str, Figure]:
     """Every figure of a sweep report.
 
     Args:
@@ -194,15 +264,23 @@ def sweep_figures(method: str, table: pd.DataFrame, points: pd.DataFrame, means:
         means: outcome means per point.
         labels: factor key -> label.
         subtitle: what was run.
+        runs: one row per run (factor and outcome columns); a grid of one or two factors then
+            gets its interaction plot (:func:`plot_grid_effects`).
 
     Returns:
-        File name -> figure: the index chart (when any outcome was analysed), then the scatter.
+        File name -> figure: the index chart (when any outcome was analysed), the grid's
+        interaction plot, then the scatter.
     """
     figures: dict[str, Figure] = {}
     if len(table):
         plot = {"sobol": plot_sobol, "morris": plot_morris}.get(method, plot_correlations)
         figures[INDEX_FIGURE[method]] = plot(table, labels, subtitle)
     finite = means.loc[:, [c for c in means.columns if np.isfinite(means[c]).any()]]
+    if method == "grid" and runs is not None and finite.shape[1]:
+        effects = plot_grid_effects(runs, list(points.columns), list(finite.columns), labels,
+                                    subtitle)
+        if effects is not None:
+            figures[EFFECTS_FIGURE] = effects
     if finite.shape[1] and not math.isnan(float(finite.count().min())):
         figures[SCATTER_FIGURE] = plot_scatter(points, finite, labels, subtitle)
     return figures
