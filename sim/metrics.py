@@ -182,6 +182,8 @@ def platform_table(model: P2PModel) -> pd.DataFrame:
         "entry_day": p.entry_day[:n],
         "exit_day": p.exit_day[:n],
         "capital": p.capital[:n],
+        "registered_capital": p.registered_capital[:n],
+        "business_model": p.business_model[:n],
         "promised_rate": p.rate[:n],
         "screening": p.screening[:n],
         "demand_share": p.demand_share[:n],

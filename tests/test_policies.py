@@ -12,8 +12,8 @@ import pytest
 
 from sim import P2PModel, load_scenario
 from sim.config import ShockConfig
-from sim.vocabulary import Owner
-from tests.helpers import small_scenario
+from sim.vocabulary import Owner, Status
+from tests.helpers import calm_scenario, small_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 FULL_COVER = ["policies.protection_fund.enabled=true",
@@ -336,3 +336,47 @@ def test_investors_with_a_claim_on_a_short_estate_count_as_losing():
     victims = np.isin(model.investors.pos_platform, [0, 1, 2, 3]).reshape(
         model.investors.count, -1).any(axis=1)
     assert 0 < s["investors_with_loss"] <= victims.sum()
+
+
+def _registration_market(loan_terms_days: list[int]):
+    """Honest platforms without contagion, half of them in bank custody, 10-day products."""
+    sc = calm_scenario(platforms={"count": 12, "product_terms_days": [10], "demand_share": 0.0,
+                                  "loan_terms_days": loan_terms_days}, run={"days": 60})
+    for channel in ("information", "shared_investors", "common_borrowers", "fire_sales"):
+        getattr(sc.channels, channel).enabled = False
+    sc.policies.custody.enabled = True
+    sc.policies.custody.share = 0.5
+    reg = sc.policies.registration
+    reg.enabled, reg.start, reg.deadline_days = True, 5, 10
+    return P2PModel(sc, check_invariants=True)
+
+
+def test_registration_winds_down_platforms_that_cannot_file_and_keeps_the_rest():
+    """On the deadline, platforms without bank custody stop taking money and close in order."""
+    model = _registration_market(loan_terms_days=[10])
+    model.run(14)
+    assert model.policies.restricts_entry(), "an entry regime from the start"
+    assert not model.platforms.winding_down[: model.platforms.n].any()
+    model.run(1)  # day 15: the deadline
+    plats = model.platforms
+    n = plats.n
+    refused = plats.winding_down[:n].copy()
+    assert refused.any() and (~refused).any()
+    assert np.array_equal(refused, ~plats.custody[:n] & plats.operating_mask())
+    assert model.summary()["registration_refused"] == int(refused.sum())
+    model.run(45)
+    assert (plats.status[:n][refused] == Status.CLOSED).all(), \
+        "with loans as short as the products, refused platforms pay out and close"
+    assert (plats.status[:n][~refused] == Status.ACTIVE).all()
+
+
+def test_a_refused_platform_with_long_loans_cannot_wind_down_in_order():
+    """Maturity mismatch: claims fall due before the loans repay, so the wind-down ends in failure."""
+    model = _registration_market(loan_terms_days=[360])
+    model.run(15)
+    plats = model.platforms
+    n = plats.n
+    refused = plats.winding_down[:n].copy()
+    model.run(45)
+    assert (plats.status[:n][refused] == Status.FAILED).sum() > refused.sum() / 2
+    assert not (plats.status[:n][refused] == Status.CLOSED).any()
