@@ -222,3 +222,51 @@ def test_china_loan_terms_lengthen_and_recovery_is_historical(china):
     assert terms[-1] > terms[0] + 2.0 and np.all(np.diff(terms) > -0.5), terms
     low, high = history.recovery_target(targets)
     assert low <= model.summary()["investor_recovery_rate"] <= high
+
+
+# --------------------------------------------------------------------------- cascades
+def stress_outcomes(leverage: float, fund: bool, seed: int) -> dict:
+    """stress_2018 at 1:6 of its size, every platform set up at `leverage`."""
+    overrides = {"run.days": 450, "run.seed": seed, "run.check_invariants": False,
+                 "investors.count": 8000, "borrowers.count": 1600, "platforms.count": 16,
+                 "platforms.leverage_median": leverage, "platforms.leverage_sigma": 0.0,
+                 "policies.protection_fund.enabled": fund,
+                 "policies.protection_fund.coverage_share": 1.0,
+                 "policies.protection_fund.coverage_cap": 1e12,
+                 "policies.protection_fund.public_backstop": True}
+    scenario = load_scenario(SCENARIOS / "stress_2018.toml",
+                             [f"{key}={str(value).lower()}" for key, value in overrides.items()])
+    return model_of(scenario, scenario.run.days).summary()
+
+
+@pytest.mark.slow
+def test_thin_equity_cascades_and_a_credible_fund_stops_the_cascade():
+    """MODEL.md: thin equity makes failures cascade; a credible guarantee stops runs.
+
+    Over the same two seeds, platforms at leverage 30 fail more than at leverage 3, and a
+    protection fund with full, publicly backed cover removes failures carried by contagion
+    and every investor loss after cover.
+    """
+    seeds = (1, 2)
+    thick = [stress_outcomes(3.0, False, s) for s in seeds]
+    thin = [stress_outcomes(30.0, False, s) for s in seeds]
+    covered = [stress_outcomes(30.0, True, s) for s in seeds]
+
+    def total(runs, key):
+        return sum(r[key] for r in runs)
+
+    assert total(thin, "failures") > total(thick, "failures") + 2
+    assert total(covered, "failures_by_contagion") < total(thin, "failures_by_contagion")
+    assert total(thin, "investor_losses") > 0
+    assert total(covered, "investor_losses") < 0.05 * total(thin, "investor_losses")
+
+
+@pytest.mark.slow
+def test_after_a_fraud_peers_lose_more_money_and_raise_rates_more_than_others():
+    """The peer-news study behind docs/fraud_peers.png, on scenarios/fraud_largest.toml."""
+    from sim.experiments.studies import peer_news, summarise_peer_news
+
+    summary = summarise_peer_news(peer_news(load_scenario(SCENARIOS / "fraud_largest.toml")))
+    peers, others = summary["peers"], summary["others"]
+    assert peers["rate_change_pp"] > others["rate_change_pp"] > 0
+    assert peers["claims_ratio"] < others["claims_ratio"] < 1.0
