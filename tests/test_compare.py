@@ -155,6 +155,20 @@ def test_summary_sentences_come_from_the_numbers():
                         "(* = distinguishable from zero): custody -9.1%*.")
 
 
+def test_the_report_shows_each_policy_s_regulatory_calendar():
+    """Dated policies (MODEL.md, regulatory calendar) are listed with their days."""
+    scenario = validate_scenario({"policies": {"custody": {"start": 100},
+                                               "disclosure": {"start": 30, "end": 61}}})
+    comp = compare.Comparison(
+        scenario=scenario, sets=policy_sets.parse_policy_names("custody+disclosure,package",
+                                                              scenario),
+        seeds=[1], runs=pd.DataFrame(), series=pd.DataFrame(), table=pd.DataFrame(),
+        workers=1, elapsed_seconds=0.0, run_seconds=0.0)
+    rows = dict(report._set_rows(comp))
+    assert rows["custody+disclosure"] == "custody (from day 100), disclosure (days 30 to 60)"
+    assert "borrowing_caps" in rows["package"] and "borrowing_caps (" not in rows["package"]
+
+
 def test_a_failure_while_writing_leaves_no_folder(tmp_path, monkeypatch, scenario_file):
     sc = load_scenario(scenario_file, ["run.days=10"])
     comp = compare.run_comparison(sc, policy_sets.parse_policy_names("", sc), 1, progress=False)

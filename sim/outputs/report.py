@@ -342,8 +342,25 @@ def _shock_rows(comp: Comparison) -> list[list[str]]:
     return rows
 
 
+def _policy_days(comp: Comparison, policy_set, name: str) -> str:
+    """`name` with its regulatory calendar, e.g. ``custody (days 1,640-2,555)``.
+
+    A set's own table wins; otherwise the scenario's parameters for that policy apply.
+    """
+    table = policy_set.policies.get(name, {})
+    scenario_policy = getattr(comp.scenario.policies, name, None)
+    start = table.get("start", getattr(scenario_policy, "start", 0))
+    end = table.get("end", getattr(scenario_policy, "end", None))
+    if not start and end is None:
+        return name
+    if end is None:
+        return f"{name} (from day {start:,})"
+    return f"{name} (days {start:,} to {end - 1:,})"
+
+
 def _set_rows(comp: Comparison) -> list[list[str]]:
-    return [[s.name, ", ".join(s.enabled) or "(every policy off)"] for s in comp.sets]
+    return [[s.name, ", ".join(_policy_days(comp, s, n) for n in s.enabled)
+             or "(every policy off)"] for s in comp.sets]
 
 
 def _img_uri(path: Path) -> str:
