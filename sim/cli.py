@@ -348,7 +348,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     params = load_params(args.params)
     cal = Calibration(scenario, params, spec, moments, replications=args.replications,
                       base_seed=args.seed)
-    cal.start()  # a key the scenario does not have is reported here, before any run
+    cal.check()  # a missing key or a bound out of the schema is reported before any run
     k, m = len(params.params), len(moments)
     print(f"{scenario.name}: {k} parameters, {m} moments, {args.replications} replication"
           f"{'s' if args.replications != 1 else ''} per point (seeds {cal.seeds[0]}"

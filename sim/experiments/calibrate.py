@@ -96,6 +96,22 @@ class Calibration:
         b = self.params.bounds
         return np.clip(np.array(values), b[:, 0], b[:, 1])
 
+    def check(self) -> np.ndarray:
+        """Validate the start and both corners of the bounds box before any run.
+
+        Returns:
+            The start (:meth:`start`).
+
+        Raises:
+            CalibrationError: a param the scenario does not have or that is not a number.
+            ScenarioError: a bound the scenario's schema does not allow, naming the key.
+        """
+        start = self.start()
+        for name, corner in (("lower", self.params.bounds[:, 0]),
+                             ("upper", self.params.bounds[:, 1])):
+            validate_scenario(self.scenario_data(corner), source=f"params: {name} bounds")
+        return start
+
     def scenario_data(self, theta: np.ndarray) -> dict:
         """The base scenario's data with the parameters set to ``theta``."""
         values = {k: float(v) for k, v in zip(self.params.keys, theta, strict=True)}
