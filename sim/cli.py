@@ -333,6 +333,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     if args.replications < 1:
         raise UsageError(f"--replications {args.replications}: must be at least 1")
+    if args.identify < 0:
+        raise UsageError(f"--identify {args.identify}: must be 0 or more")
     for flag in ("maxiter", "budget"):
         value = getattr(args, flag)
         if value is not None and value < (0 if flag == "maxiter" else 1):
@@ -365,7 +367,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                  "seeds": {"replications": cal.seeds, "rule": "replication r uses base + r"}}
         ) as store:
             result = calibrate(cal, store=store, executor=ex, maxiter=args.maxiter,
-                               budget=args.budget, progress=not args.no_progress)
+                               budget=args.budget, progress=not args.no_progress,
+                               identify=args.identify)
         inputs = {"targets.toml": Path(args.targets).read_text(encoding="utf-8"),
                   "params.toml": Path(args.params).read_text(encoding="utf-8"),
                   "scenario.toml": Path(args.scenario).read_text(encoding="utf-8")}
@@ -378,6 +381,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print(calibration_report.params_text(result))
     print()
     print(calibration_report.test_text(result))
+    print()
+    print(calibration_report.identification_text(result))
     print()
     print(f"store: {store_dir}")
     print(f"results: {folder}")
@@ -574,6 +579,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="generations of the search (default the params file's)")
     cal.add_argument("--budget", type=int, metavar="N",
                      help="stop the search after N parameter vectors")
+    cal.add_argument("--identify", type=int, default=0, metavar="N",
+                     help="Morris screen of N trajectories after the fit: which parameters the "
+                          "moments identify ((k + 1) x N x R more runs; default 0: the local "
+                          "Jacobian only)")
     cal.add_argument("--workers", type=int, default=1, metavar="K",
                      help="local processes (default 1); results do not depend on it")
     _executor_options(cal, chunk=False)

@@ -40,7 +40,7 @@ from scipy.optimize import differential_evolution
 
 from sim.config import Scenario, validate_scenario
 from sim.config.dotted import apply_dotted, get_dotted
-from sim.experiments import msm
+from sim.experiments import identification, msm
 from sim.experiments.moments import (
     CalibrationError,
     Moment,
@@ -257,6 +257,8 @@ class CalibrationResult:
         convergence: one row per generation: evaluations so far and best Q.
         optimizer: scipy's message, generations and stop reason.
         ran, resumed: runs done now and read back from the store; seconds: wall time.
+        identification: one verdict per parameter (:mod:`sim.experiments.identification`);
+        local: the Jacobian's effects in sd units; morris: the Morris indices, if asked.
     """
 
     calibration: Calibration
@@ -274,6 +276,9 @@ class CalibrationResult:
     ran: int
     resumed: int
     seconds: float
+    identification: pd.DataFrame = field(default_factory=pd.DataFrame)
+    local: pd.DataFrame = field(default_factory=pd.DataFrame)
+    morris: pd.DataFrame | None = None
 
     @property
     def objective(self) -> float:
@@ -312,7 +317,7 @@ class CalibrationResult:
 
 def calibrate(cal: Calibration, store: RunStore | None = None, executor=None,
               maxiter: int | None = None, budget: int | None = None,
-              progress: bool = False) -> CalibrationResult:
+              progress: bool = False, identify: int = 0) -> CalibrationResult:
     """Estimate the parameters (see the module doc for the steps).
 
     Args:
@@ -322,6 +327,8 @@ def calibrate(cal: Calibration, store: RunStore | None = None, executor=None,
         maxiter: generations of the search (default the params file's).
         budget: stop the search after this many distinct parameter vectors (default none).
         progress: tqdm bars on stderr.
+        identify: Morris trajectories of the identification screen (0: none; each costs
+            ``(k + 1) * R`` runs).
 
     Returns:
         The result.
@@ -380,6 +387,15 @@ def calibrate(cal: Calibration, store: RunStore | None = None, executor=None,
     g = msm.jacobian(minus, plus, steps)
     variance = msm.moment_variance(runs, sd)
     inf = msm.inference(runs.mean(axis=0) - targets, g, weighting, variance, seed=search.seed)
+    sd_v = np.sqrt(np.diag(variance))
+    local = identification.local_table(g, bounds, cal.params.keys, cal.names, sd_v)
+    morris = None
+    if identify > 0:
+        points = identification.morris_points(bounds, cal.params.keys, identify, search.seed)
+        means = np.array([r.mean(axis=0) for r in ev.evaluate(list(points))])
+        morris = identification.morris_table(bounds, cal.params.keys, points, means, cal.names,
+                                             sd_v, search.seed)
+    verdicts = identification.verdicts(morris, local, inf.se, bounds, cal.params.keys)
     return CalibrationResult(
         calibration=cal, theta=theta, start=start, inference=inf, weighting=weighting,
         variance=variance, runs=runs, start_runs=start_runs, jacobian=g,
@@ -387,7 +403,8 @@ def calibrate(cal: Calibration, store: RunStore | None = None, executor=None,
         optimizer={"method": "scipy.optimize.differential_evolution", "message": opt.message,
                    "generations": int(opt.nit), "evaluations": len(log), "popsize": search.popsize,
                    "seed": search.seed, "polish": False, "updating": "deferred"},
-        ran=ev.ran, resumed=ev.resumed, seconds=ev.seconds)
+        ran=ev.ran, resumed=ev.resumed, seconds=ev.seconds, identification=verdicts,
+        local=local, morris=morris)
 
 
 __all__ = ["Calibration", "CalibrationResult", "Evaluator", "calibrate", "run_moments"]

@@ -54,6 +54,16 @@ def _start_objective(result: CalibrationResult) -> float:
     return msm.objective(result.start_runs.mean(axis=0) - result.targets, result.weighting)
 
 
+def identification_text(result: CalibrationResult) -> str:
+    """One line per parameter: verdict, the moment it moves most and by how many sd."""
+    rows = [[r.param, r.verdict, r.most_moved_moment, f"{r.morris_mu_star_sd:.2f}",
+             f"{r.local_range_effect_sd:.2f}", f"{r.se_share_of_range:.2f}"]
+            for r in result.identification.itertuples()]
+    source = "Morris mu*/sd" if result.morris is not None else "Jacobian/4 (no Morris screen)"
+    return _table(["parameter", "verdict", "moves most", source, "local, range/sd",
+                   "se/range"], rows)
+
+
 def moments_markdown(result: CalibrationResult) -> str:
     """Every moment as a Markdown table: target (sd), simulated mean [95% of runs], start, t."""
     rows = ["| moment | unit | target (sd) | fitted [95% of runs] | start | t |",
@@ -85,6 +95,10 @@ def render_markdown(result: CalibrationResult, figures: list[str], command: str)
         "`sim/experiments/msm.py`).", "",
         "## Fit", "", "```", test_text(result), "```", "",
         moments_markdown(result), "",
+        "## Identification", "", "```", identification_text(result), "```", "",
+        "A parameter is identified when a moment moves by at least 1 sd of that moment as the "
+        "parameter crosses a quarter of its range (Morris mu*, SALib) and its se is below a "
+        "quarter of its range (`sim/experiments/identification.py`).", "",
     ]
     lines += [f"![{name}]({name})" for name in figures]
     return "\n".join(lines) + "\n"

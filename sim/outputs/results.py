@@ -590,6 +590,10 @@ def _write_calibration_contents(result: CalibrationResult, inputs: dict[str, str
     result.convergence.to_csv(folder / "convergence.csv", index=False)
     pd.DataFrame(result.jacobian, index=cal.names, columns=cal.params.keys).rename_axis(
         "moment").to_csv(folder / "jacobian.csv")
+    result.identification.to_csv(folder / "identification.csv", index=False)
+    result.local.to_csv(folder / "local_sensitivity.csv", index=False)
+    if result.morris is not None:
+        result.morris.to_csv(folder / "morris.csv", index=False)
     for name, text in inputs.items():
         (folder / name).write_text(text, encoding="utf-8")
     (folder / "fitted_scenario.toml").write_text(
@@ -611,7 +615,8 @@ def write_calibration(result: CalibrationResult, inputs: dict[str, str], store: 
     Contents: ``params.csv`` (estimate, se, 95% interval), ``moments.csv`` (every moment: target
     and sd, fitted mean and 95% interval of the replications, start, t), ``evaluations.csv``
     (every parameter vector tried, its objective), ``convergence.csv`` (best objective by
-    generation), ``jacobian.csv`` (G), the input files as given (``inputs``),
+    generation), ``jacobian.csv`` (G), ``identification.csv`` (a verdict per parameter),
+    ``local_sensitivity.csv`` and ``morris.csv`` (if screened), the input files as given (``inputs``),
     ``fitted_scenario.toml``, ``fit.png``, ``convergence.png``, ``report.md`` and, last,
     ``manifest.json``.
 
