@@ -578,7 +578,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--maxiter", type=int, metavar="N",
                      help="generations of the search (default the params file's)")
     cal.add_argument("--budget", type=int, metavar="N",
-                     help="stop the search after N parameter vectors")
+                     help="stop the search at the end of the generation that reaches N parameter vectors")
     cal.add_argument("--identify", type=int, default=0, metavar="N",
                      help="Morris screen of N trajectories after the fit: which parameters the "
                           "moments identify ((k + 1) x N x R more runs; default 0: the local "
