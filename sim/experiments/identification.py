@@ -8,7 +8,8 @@ platforms, percent and months compare:
   (:mod:`sim.experiments.sensitivity`, ``SALib.sample.morris`` / ``SALib.analyze.morris``),
   each design point's moments averaged over the calibration's replications (common random
   numbers, through the same evaluator, store and executor). ``mu_star / sd`` is how far a
-  moment moves, in its own sd, when the parameter crosses a quarter of its range (4 levels).
+  moment moves, in its own sd, in one elementary step: on SALib's grid of ``p`` = 4 levels a
+  step is ``p / (2 (p - 1))`` = 2/3 of the parameter's range.
 * **Local (Jacobian).** ``|G_ij| (high_j - low_j) / sqrt(V_ii)``: the linearised change of
   moment ``i`` over parameter ``j``'s whole range, at the estimate.
 
@@ -24,6 +25,7 @@ import pandas as pd
 
 THRESHOLD = 1.0  # sd of a moment: the smallest move that the fit can see
 LEVELS = 4
+STEP = LEVELS / (2 * (LEVELS - 1))  # a Morris step as a share of the range (SALib's delta)
 
 
 def morris_points(bounds: np.ndarray, keys: list[str], trajectories: int, seed: int
@@ -89,7 +91,7 @@ def verdicts(morris: pd.DataFrame | None, local: pd.DataFrame, se: np.ndarray,
         glob = (morris[morris["param"] == key].sort_values("mu_star_sd", ascending=False)
                 if morris is not None and not morris.empty else None)
         top = glob.iloc[0] if glob is not None and len(glob) else None
-        moved = top["mu_star_sd"] if top is not None else loc.iloc[0]["range_effect_sd"] / LEVELS
+        moved = top["mu_star_sd"] if top is not None else loc.iloc[0]["range_effect_sd"] * STEP
         relative_se = float(se[j] / (bounds[j, 1] - bounds[j, 0]))
         if moved >= THRESHOLD and relative_se < 0.25:
             verdict = "identified"

@@ -59,7 +59,7 @@ def identification_text(result: CalibrationResult) -> str:
     rows = [[r.param, r.verdict, r.most_moved_moment, f"{r.morris_mu_star_sd:.2f}",
              f"{r.local_range_effect_sd:.2f}", f"{r.se_share_of_range:.2f}"]
             for r in result.identification.itertuples()]
-    source = "Morris mu*/sd" if result.morris is not None else "Jacobian/4 (no Morris screen)"
+    source = "Morris mu*/sd" if result.morris is not None else "Jacobian x 2/3 (no Morris)"
     return _table(["parameter", "verdict", "moves most", source, "local, range/sd",
                    "se/range"], rows)
 
@@ -96,8 +96,8 @@ def render_markdown(result: CalibrationResult, figures: list[str], command: str)
         "## Fit", "", "```", test_text(result), "```", "",
         moments_markdown(result), "",
         "## Identification", "", "```", identification_text(result), "```", "",
-        "A parameter is identified when a moment moves by at least 1 sd of that moment as the "
-        "parameter crosses a quarter of its range (Morris mu*, SALib) and its se is below a "
+        "A parameter is identified when some moment moves by at least 1 sd of that moment in "
+        "one Morris step (2/3 of the parameter's range; mu*, SALib) and its se is below a "
         "quarter of its range (`sim/experiments/identification.py`).", "",
     ]
     lines += [f"![{name}]({name})" for name in figures]
