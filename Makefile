@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: Python >= 3.12 not found (install python3.12)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev,app,notebooks]'
+	$(VENV)/bin/pip install -q -e '.[dev,calibrate,app,notebooks]'
 	@touch $(STAMP)
 
 run: $(STAMP)

@@ -1,4 +1,4 @@
-"""The ``p2psim`` command: run, compare, validate, schema, bench and app.
+"""The ``p2psim`` command: run, compare, sweep, calibrate, validate, schema, bench, app.
 
 A bad scenario file, ``--set`` override or ``--out`` target prints one ``error:`` message on
 stderr and exits with code 2 (like an argparse usage error), never with a traceback. Ctrl-C exits
@@ -323,6 +323,72 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Fit a scenario's parameters to targets by simulated moments and write the folder."""
+    from sim.experiments.calibrate import Calibration, calibrate
+    from sim.experiments.executor import ExecutorError
+    from sim.experiments.moments import load_params, load_targets
+    from sim.outputs import calibration_report, results
+    from sim.outputs.store import ParquetStore, default_store
+
+    if args.replications < 1:
+        raise UsageError(f"--replications {args.replications}: must be at least 1")
+    if args.identify < 0:
+        raise UsageError(f"--identify {args.identify}: must be 0 or more")
+    for flag in ("maxiter", "budget"):
+        value = getattr(args, flag)
+        if value is not None and value < (0 if flag == "maxiter" else 1):
+            raise UsageError(f"--{flag} {value}: must be at least {0 if flag == 'maxiter' else 1}")
+    overrides = list(args.set or [])
+    if args.steps is not None:
+        overrides.append(f"run.days={args.steps}")
+    scenario = load_scenario(args.scenario, overrides)
+    if scenario.history is None:
+        raise UsageError(f"{args.scenario}: has no [history] table (start date and sampling "
+                         "ratio), so its runs cannot be held against yearly targets")
+    spec, moments, _ = load_targets(args.targets)
+    params = load_params(args.params)
+    cal = Calibration(scenario, params, spec, moments, replications=args.replications,
+                      base_seed=args.seed)
+    cal.check()  # a missing key or a bound out of the schema is reported before any run
+    k, m = len(params.params), len(moments)
+    print(f"{scenario.name}: {k} parameters, {m} moments, {args.replications} replication"
+          f"{'s' if args.replications != 1 else ''} per point (seeds {cal.seeds[0]}"
+          f"{'' if len(cal.seeds) == 1 else f'..{cal.seeds[-1]}'}), differential evolution "
+          f"(population {params.search.popsize * k}, seed {params.search.seed})")
+    try:
+        if args.out:
+            results.check_out_dir(args.out)
+        store_dir = args.store or default_store("calibration", scenario.name, cal.fingerprint(),
+                                                args.out)
+        with _executor(args) as ex, ParquetStore(
+                store_dir, "calibration", cal.fingerprint(),
+                {"params": params.model_dump(mode="json"), "moments": [x.plain() for x in moments],
+                 "seeds": {"replications": cal.seeds, "rule": "replication r uses base + r"}}
+        ) as store:
+            result = calibrate(cal, store=store, executor=ex, maxiter=args.maxiter,
+                               budget=args.budget, progress=not args.no_progress,
+                               identify=args.identify)
+        inputs = {"targets.toml": Path(args.targets).read_text(encoding="utf-8"),
+                  "params.toml": Path(args.params).read_text(encoding="utf-8"),
+                  "scenario.toml": Path(args.scenario).read_text(encoding="utf-8")}
+        folder = results.write_calibration(result, inputs, store_dir, args.out)
+    except (results.OutputError, ExecutorError) as err:
+        raise UsageError(str(err)) from None
+    print(f"{result.ran:,} runs now, {result.resumed:,} read back from the store; "
+          f"{result.seconds:,.1f} s of runs")
+    print()
+    print(calibration_report.params_text(result))
+    print()
+    print(calibration_report.test_text(result))
+    print()
+    print(calibration_report.identification_text(result))
+    print()
+    print(f"store: {store_dir}")
+    print(f"results: {folder}")
+    return EXIT_OK
+
+
 def pd_frame(columns: dict):
     """A DataFrame of equal-length columns (keeps pandas out of the module's import time)."""
     import pandas as pd
@@ -493,6 +559,43 @@ def build_parser() -> argparse.ArgumentParser:
                      help="validate every design point and print the size; run nothing")
     swp.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     swp.set_defaults(func=cmd_sweep)
+
+    cal = sub.add_parser(
+        "calibrate", help="fit a scenario's parameters to history by simulated moments",
+        description="Fit the parameters of a params file to the moments of a targets file by "
+                    "the method of simulated moments: moments averaged over R replications on "
+                    "common random numbers, inverse-variance (or identity) weighting, "
+                    "differential evolution over the bounds, sandwich standard errors and the "
+                    "J test. Every run goes to a resumable results store: run again, it resumes.")
+    cal.add_argument("scenario", help="TOML scenario file with a [history] table")
+    cal.add_argument("--targets", required=True, metavar="FILE",
+                     help="targets TOML (see scenarios/calibration/china_targets.toml)")
+    cal.add_argument("--params", required=True, metavar="FILE",
+                     help="params TOML: dotted keys with bounds, and the search settings")
+    cal.add_argument("--replications", type=int, default=2, metavar="R",
+                     help="runs per parameter vector (default 2); replication r uses seed base + r")
+    cal.add_argument("--seed", type=int, metavar="S", help="base seed (default run.seed)")
+    cal.add_argument("--maxiter", type=int, metavar="N",
+                     help="generations of the search (default the params file's)")
+    cal.add_argument("--budget", type=int, metavar="N",
+                     help="stop the search at the end of the generation that reaches N parameter vectors")
+    cal.add_argument("--identify", type=int, default=0, metavar="N",
+                     help="Morris screen of N trajectories after the fit: which parameters the "
+                          "moments identify ((k + 1) x N x R more runs; default 0: the local "
+                          "Jacobian only)")
+    cal.add_argument("--workers", type=int, default=1, metavar="K",
+                     help="local processes (default 1); results do not depend on it")
+    _executor_options(cal, chunk=False)
+    cal.add_argument("--store", metavar="DIR",
+                     help="results store (default store/calibration-<name>-<hash> beside the "
+                          "folder, so the same command resumes)")
+    cal.add_argument("--out", metavar="DIR",
+                     help="calibration folder (default runs/calibration-<name>-<UTC time>)")
+    cal.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override a field of the scenario (repeatable)")
+    cal.add_argument("--steps", type=int, metavar="N", help="override run.days")
+    cal.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    cal.set_defaults(func=cmd_calibrate)
 
     val = sub.add_parser("validate", help="check a scenario file without running it",
                          description="Check a scenario file without running it.")

@@ -32,9 +32,11 @@ def load_targets(name: str = "china_p2p_targets.csv", folder: Path | None = None
     """
     path = Path(folder or TARGETS_DIR) / name
     table = pd.read_csv(path, comment="#", dtype={"year": str, "value": str})
-    parts = table["value"].str.split("-", n=1, expand=True)
-    table["low"] = pd.to_numeric(parts[0], errors="coerce")
-    table["high"] = pd.to_numeric(parts[1], errors="coerce").fillna(table["low"])
+    # A plain number first (so 1e-05 is not read as a range), then "low-high".
+    number = pd.to_numeric(table["value"], errors="coerce")
+    parts = table["value"].str.split("-", n=1, expand=True).reindex(columns=[0, 1])
+    table["low"] = number.fillna(pd.to_numeric(parts[0], errors="coerce"))
+    table["high"] = number.fillna(pd.to_numeric(parts[1], errors="coerce")).fillna(table["low"])
     return table
 
 

@@ -42,9 +42,19 @@ from matplotlib.figure import Figure
 
 import sim
 from sim.config import Scenario
+from sim.experiments.calibrate import CalibrationResult
 from sim.experiments.compare import Comparison
 from sim.experiments.runner import RunResult
-from sim.outputs import comparison_plots, plots, report, sweep_plots, sweep_report, toml_text
+from sim.outputs import (
+    calibration_plots,
+    calibration_report,
+    comparison_plots,
+    plots,
+    report,
+    sweep_plots,
+    sweep_report,
+    toml_text,
+)
 
 DEFAULT_ROOT = Path("runs")
 MANIFEST = "manifest.json"
@@ -534,6 +544,101 @@ def write_sweep(data: sweep_report.SweepReportData, sweep_text: str,
     folder = sweep_folder(data.result.sweep.spec.name) if out_dir is None else out_dir
     return write_folder(folder, lambda f: _write_sweep_contents(data, sweep_text, f),
                         lambda files: sweep_manifest(data, files))
+
+
+# ----------------------------------------------------------------------------- calibration
+def calibration_manifest(result: CalibrationResult, store: Path, files: dict[str, str]) -> dict:
+    """Provenance of a calibration folder: inputs, seeds, optimizer, store, timing, checksums.
+
+    Args:
+        result: the calibration.
+        store: its results store.
+        files: file name -> sha256 of every other file in the folder.
+
+    Returns:
+        The manifest as plain data.
+    """
+    cal = result.calibration
+    return {
+        "kind": "calibration",
+        "scenario": cal.scenario.model_dump(mode="json"),
+        "scenario_sha256": scenario_fingerprint(cal.scenario),
+        "experiment_sha256": cal.fingerprint(),
+        "params": cal.params.model_dump(mode="json"),
+        "targets": cal.targets.model_dump(mode="json"),
+        "seeds": {"replications": cal.seeds,
+                  "rule": "replication r of every parameter vector uses base + r"},
+        "estimate": dict(zip(cal.params.keys, result.theta.tolist(), strict=True)),
+        "se": dict(zip(cal.params.keys, result.inference.se.tolist(), strict=True)),
+        "objective": result.objective, "j": result.inference.j, "df": result.inference.df,
+        "p_chi2": result.inference.p_chi2, "p_weighted": result.inference.p_weighted,
+        "optimizer": result.optimizer, "store": str(store),
+        "runs_now": result.ran, "runs_resumed": result.resumed,
+        "run_wall_seconds": round(result.seconds, 3),
+        "created_utc": utc_now().isoformat(timespec="seconds"),
+        "versions": versions(scipy=scipy.__version__),
+        "platform": platform.platform(), "command": sys.argv, "files": files,
+    }
+
+
+def _write_calibration_contents(result: CalibrationResult, inputs: dict[str, str],
+                                command: str, folder: Path) -> None:
+    cal = result.calibration
+    result.params_table().to_csv(folder / "params.csv", index=False)
+    result.moments_table().to_csv(folder / "moments.csv", index=False)
+    result.evaluations.to_csv(folder / "evaluations.csv", index=False)
+    result.convergence.to_csv(folder / "convergence.csv", index=False)
+    pd.DataFrame(result.jacobian, index=cal.names, columns=cal.params.keys).rename_axis(
+        "moment").to_csv(folder / "jacobian.csv")
+    result.identification.to_csv(folder / "identification.csv", index=False)
+    result.local.to_csv(folder / "local_sensitivity.csv", index=False)
+    if result.morris is not None:
+        result.morris.to_csv(folder / "morris.csv", index=False)
+    for name, text in inputs.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    (folder / "fitted_scenario.toml").write_text(
+        f"# {cal.scenario.name} with the parameters fitted by p2psim calibrate\n"
+        + toml_text.to_toml(cal.scenario_data(result.theta)), encoding="utf-8")
+    title = f"{cal.scenario.name}: fitted moments against targets"
+    figures = {"fit.png": calibration_plots.fit_figure(result.moments_table(), title),
+               "convergence.png": calibration_plots.convergence_figure(
+                   result.evaluations, f"{cal.scenario.name}: differential evolution")}
+    save_figures(figures, folder)
+    (folder / "report.md").write_text(
+        calibration_report.render_markdown(result, list(figures), command), encoding="utf-8")
+
+
+def write_calibration(result: CalibrationResult, inputs: dict[str, str], store: str | Path,
+                      out_dir: str | Path | None = None) -> Path:
+    """Write a calibration folder atomically and return its path.
+
+    Contents: ``params.csv`` (estimate, se, 95% interval), ``moments.csv`` (every moment: target
+    and sd, fitted mean and 95% interval of the replications, start, t), ``evaluations.csv``
+    (every parameter vector tried, its objective), ``convergence.csv`` (best objective by
+    generation), ``jacobian.csv`` (G), ``identification.csv`` (a verdict per parameter),
+    ``local_sensitivity.csv`` and ``morris.csv`` (if screened), the input files as given (``inputs``),
+    ``fitted_scenario.toml``, ``fit.png``, ``convergence.png``, ``report.md`` and, last,
+    ``manifest.json``.
+
+    Args:
+        result: the calibration.
+        inputs: file name -> text of the input files (targets, params, scenario).
+        store: the results store of its runs.
+        out_dir: target folder; ``None`` means a new folder under ``runs/``.
+
+    Returns:
+        The folder.
+
+    Raises:
+        OutputError: ``out_dir`` is not a place results may be written.
+        OSError: the disk refused; nothing is left behind.
+    """
+    name = result.calibration.scenario.name
+    folder = unique_folder(DEFAULT_ROOT, name, prefix="calibration-") if out_dir is None \
+        else out_dir
+    command = " ".join(["p2psim", *sys.argv[1:]])
+    return write_folder(folder, lambda f: _write_calibration_contents(result, inputs, command, f),
+                        lambda files: calibration_manifest(result, Path(store), files))
 
 
 # ----------------------------------------------------------------------------- other files
