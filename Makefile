@@ -42,7 +42,7 @@ bench: $(STAMP)
 # workers into runs/store (a rerun resumes), writes runs/stress_sensitivity/ and copies its Sobol
 # plot to docs/.
 sweep: $(STAMP)
-	$(VENV)/bin/p2psim sweep scenarios/sweeps/stress_sensitivity.toml --workers 2 --out runs/stress_sensitivity
+	$(VENV)/bin/p2psim sweep scenarios/sweeps/stress_sensitivity.toml --workers 2 --out runs/stress_sensitivity --overwrite
 	cp runs/stress_sensitivity/sobol.png docs/stress_sensitivity_sobol.png
 
 # The teaching app on http://localhost:8765 (APP_SCENARIO=liquidity_run opens a shipped one).

@@ -52,17 +52,17 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim import shipped
 from sim.config import Scenario, load_scenario
 from sim.experiments.runner import run_scenario
 from sim.model import P2PModel
 
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
-STRESS = Path(__file__).resolve().parent.parent / "scenarios" / "stress_2018.toml"
+BASELINE = shipped.resolve("baseline")  # works outside the repository too
+STRESS = shipped.resolve("stress_2018")
 TARGET_EFFICIENCY = 0.9  # T1 / (workers x Tp) of the local pool on 2 workers
 TARGET_EFFICIENCY_RUN_S = 5.0  # for runs at least this long
 TARGET_SIZE = 10**6  # investors at which the speed-up and floor targets are judged

@@ -1,25 +1,36 @@
-"""The ``p2psim`` command: run, compare, validate, schema, bench and app.
+"""The ``p2psim`` command: run, compare, sweep, validate, scenarios, schema, bench and app.
 
 A bad scenario file, ``--set`` override or ``--out`` target prints one ``error:`` message on
 stderr and exits with code 2 (like an argparse usage error), never with a traceback. Ctrl-C exits
-with 130. This is the only module that prints; files are written by :mod:`sim.outputs.results`.
+with 130, SIGTERM with 143, each with a message. This is the only module that prints; files are
+written by :mod:`sim.outputs.results`.
+
+Errors come fast: every command validates its scenario (the schema and the cross-field checks),
+estimates its memory and checks its ``--out`` target before it imports the model, pandas or
+matplotlib, which take seconds to load.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import numbers
+import os
 import signal
 import sys
 from pathlib import Path
 
+from sim import shipped
 from sim.config import ScenarioError, json_schema, load_scenario
+from sim.config.checks import scenario_warnings
+from sim.config.memory import check_memory
 from sim.outputs.formatting import full, full_unit, heading, interval, short
 from sim.vocabulary import HEADLINE_OUTCOMES, Unit, outcome
 from sim.vocabulary import outcomes as registered_outcomes
 
-DEFAULT_SCENARIO = "scenarios/baseline.toml"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_SCENARIO = shipped.DEFAULT  # a shipped scenario's name: found from any folder
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+DEFAULT_ROOT = Path("runs")  # where results go without --out (sim.outputs.results.DEFAULT_ROOT)
 
 # The run summary table: which outcomes, in which order, at which depth (sub-rows are indented
 # under the row they break down). Labels and units come from the outcome registry.
@@ -50,6 +61,44 @@ INDENT = "  "
 
 class UsageError(Exception):
     """A user mistake outside the scenario (e.g. a bad ``--out``); printed like a ScenarioError."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (staging folders removed), then exit 143."""
+
+
+def scenario_path(name: str) -> str:
+    """A scenario argument as a file: a shipped scenario's name, or the path as given.
+
+    A path that exists wins, so a local ``baseline.toml`` is read rather than the shipped one.
+    """
+    if Path(name).exists() or os.sep in name:
+        return name
+    found = shipped.resolve(name)
+    return str(found) if found.is_file() else name
+
+
+def _load(path: str, overrides: list[str], copies: int = 1):
+    """Load and validate a scenario, print its warnings and check it fits in memory."""
+    path = scenario_path(path)
+    scenario = load_scenario(path, overrides)
+    for warning in scenario_warnings(scenario):
+        print(f"warning: {path}: {warning}", file=sys.stderr)
+    check_memory(scenario, path, copies)
+    return scenario, path
+
+
+def _check_out(args: argparse.Namespace, kind: str) -> None:
+    """Refuse a bad ``--out`` (or an unwritable ``runs/``) before any work is done."""
+    from sim.outputs import folders  # light: no pandas, no matplotlib
+
+    try:
+        if args.out:
+            folders.check_out_dir(args.out, kind, args.overwrite)
+        else:
+            folders.check_writable((DEFAULT_ROOT / "new").absolute())
+    except folders.OutputError as err:
+        raise UsageError(str(err)) from None
 
 
 # ----------------------------------------------------------------------------- tables
@@ -107,19 +156,18 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, write its folder, print the summary table and the folder path."""
-    # Imported here so validate/schema and bad-input errors do not pay for matplotlib.
+    scenario, path = _load(args.scenario, _overrides(args))
+    _check_out(args, "run")  # before a run that may take minutes, not after it
+    # Imported only now, so bad input is refused without paying for matplotlib.
     from sim.experiments.runner import run_scenario
     from sim.outputs import results
 
-    scenario = load_scenario(args.scenario, _overrides(args))
     try:
-        if args.out:  # refuse a bad target before a run that may take minutes, not after it
-            results.check_out_dir(args.out)
         try:
             result = run_scenario(scenario, progress=not args.no_progress)
         except ScenarioError as err:  # found while setting up the model: say which file
-            raise ScenarioError(f"{args.scenario}: {err}") from None
-        folder = results.write_run(result, args.out)
+            raise ScenarioError(f"{path}: {err}") from None
+        folder = results.write_run(result, args.out, overwrite=args.overwrite)
     except results.OutputError as err:
         raise UsageError(str(err)) from None
     print(f"{scenario.name}: {result.days:,} days, seed {result.seed}, "
@@ -176,28 +224,29 @@ def comparison_table(comp, outcomes: list[str] | None = None) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run every policy set with common random numbers, write the report folder, print a table."""
+    if args.replications < 1:
+        raise UsageError(f"--replications {args.replications}: must be at least 1")
+    _check_workers(args)
+    if not args.policies.strip(" ,"):
+        raise UsageError("--policies '': name at least one policy (e.g. --policies "
+                         "protection_fund), 'all-single', 'package' or a TOML file of sets")
+    sets_ = list(args.set or [])
+    if args.steps is not None:
+        sets_.append(f"run.days={args.steps}")
+    scenario, path = _load(args.scenario, sets_, copies=max(1, args.workers))
+    _check_out(args, "compare")
     from sim.experiments import compare, policy_sets
     from sim.experiments.executor import ExecutorError
     from sim.experiments.records import experiment_fingerprint
     from sim.outputs import results
     from sim.outputs.store import ParquetStore, default_store
 
-    if args.replications < 1:
-        raise UsageError(f"--replications {args.replications}: must be at least 1")
-    if args.workers < 1:
-        raise UsageError(f"--workers {args.workers}: must be at least 1")
-    sets_ = list(args.set or [])
-    if args.steps is not None:
-        sets_.append(f"run.days={args.steps}")
-    scenario = load_scenario(args.scenario, sets_)
     sets = policy_sets.policy_sets(args.policies, scenario)
     base = scenario.run.seed if args.seed is None else args.seed
     tasks = compare.make_tasks(scenario, sets,
                                policy_sets.replication_seeds(base, args.replications))
     experiment = experiment_fingerprint("comparison", tasks)
     try:
-        if args.out:  # refuse a bad target before runs that may take many minutes
-            results.check_out_dir(args.out)
         store_dir = args.store or default_store("compare", scenario.name, experiment, args.out)
         with _executor(args) as ex, ParquetStore(
                 store_dir, "comparison", experiment,
@@ -209,8 +258,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                               workers=args.workers, progress=not args.no_progress,
                                               store=store, executor=ex)
             except ScenarioError as err:  # found while setting up a model: say which file
-                raise ScenarioError(f"{args.scenario}: {err}") from None
-        folder = results.write_comparison(comp, args.out)
+                raise ScenarioError(f"{path}: {err}") from None
+        folder = results.write_comparison(comp, args.out, overwrite=args.overwrite)
     except (results.OutputError, ExecutorError) as err:
         raise UsageError(str(err)) from None
     runs = len(sets) * comp.replications
@@ -228,10 +277,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _executor(args: argparse.Namespace):
-    """The executor ``--workers``, ``--scheduler``, ``--dask-workers`` and ``--chunk`` ask for."""
-    from sim.experiments.executor import make_executor
-
+def _check_workers(args: argparse.Namespace) -> None:
+    """Refuse bad ``--workers``, ``--dask-workers``, ``--chunk`` before any work."""
     if args.workers < 1:
         raise UsageError(f"--workers {args.workers}: must be at least 1")
     if args.dask_workers is not None and args.dask_workers < 1:
@@ -240,6 +287,13 @@ def _executor(args: argparse.Namespace):
         raise UsageError(f"--chunk {args.chunk}: must be at least 1")
     if args.scheduler is not None and args.dask_workers is not None:
         raise UsageError("give --scheduler or --dask-workers, not both")
+
+
+def _executor(args: argparse.Namespace):
+    """The executor ``--workers``, ``--scheduler``, ``--dask-workers`` and ``--chunk`` ask for."""
+    from sim.experiments.executor import make_executor
+
+    _check_workers(args)
     return make_executor(args.workers, args.scheduler, args.dask_workers,
                          getattr(args, "chunk", 1))
 
@@ -267,8 +321,8 @@ def index_table(data) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a sweep file into its store, analyse it and write the report folder."""
-    from pathlib import Path
-
+    _check_workers(args)
+    _check_out(args, "sweep")
     from sim.experiments import sensitivity
     from sim.experiments.executor import ExecutorError
     from sim.experiments.sweep import load_sweep, run_sweep
@@ -280,6 +334,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.steps is not None:
         overrides.append(f"run.days={args.steps}")
     sweep = load_sweep(args.sweep, overrides)  # every design point validated here
+    check_memory(sweep.scenario, args.sweep, max(1, args.workers))
     spec = sweep.spec
     print(f"{spec.name}: {spec.design.method} design, {len(sweep.points):,} points x "
           f"{spec.replications} replication{'s' if spec.replications != 1 else ''} = "
@@ -288,8 +343,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
         return EXIT_OK
     try:
-        if args.out:
-            results.check_out_dir(args.out)
         store_dir = args.store or default_store("sweep", spec.name, sweep.fingerprint(), args.out)
         with _executor(args) as ex, ParquetStore(
                 store_dir, "sweep", sweep.fingerprint(),
@@ -303,7 +356,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         data = SweepReportData(result=result, indices=table, missing=missing,
                                means=pd_frame(means), store=Path(store_dir))
         folder = results.write_sweep(data, Path(args.sweep).read_text(encoding="utf-8"),
-                                     args.out)
+                                     args.out, overwrite=args.overwrite)
     except (results.OutputError, ExecutorError) as err:
         raise UsageError(str(err)) from None
     progress = result.progress
@@ -331,8 +384,8 @@ def pd_frame(columns: dict):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check a scenario file (and overrides) without running it."""
-    s = load_scenario(args.scenario, _overrides(args))
+    """Check a scenario file (and overrides) without running it: every check ``run`` makes."""
+    s, _ = _load(args.scenario, _overrides(args))
     platforms = s.platforms.count + len(s.platforms.custom)
     count = len(s.shocks)
     shocks = f", {count} shock{'' if count == 1 else 's'}" if count else ""
@@ -362,9 +415,9 @@ def _app_scenario(name: str | None) -> tuple[str, str]:
 
     if name is None:
         return "", "lesson"
-    shipped = shipped_scenarios()
-    path = shipped.get(name, name)
-    load_scenario(path)  # the same checks and messages as p2psim run
+    known = shipped_scenarios()
+    path = str(known.get(name, name))
+    _load(path, [])  # the same checks and messages as p2psim run
     return Path(path).read_text(encoding="utf-8"), Path(path).name
 
 
@@ -397,6 +450,46 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """List the shipped scenarios, or copy one out to edit (``--copy NAME``)."""
+    from sim.app.sources import shipped_scenarios
+
+    known = shipped_scenarios(shipped.folder())
+    if args.copy is None:
+        for name, path in known.items():
+            print(f"{name:<22} {_first_comment(path)}")
+        print(f"\n{len(known)} shipped scenarios in {shipped.folder()}; run one by name "
+              "(p2psim run stress_2018) or copy it to edit (p2psim scenarios --copy NAME)")
+        return EXIT_OK
+    if args.copy not in known:
+        raise UsageError(f"--copy {args.copy}: no shipped scenario of that name; choose one of: "
+                         f"{', '.join(known)}")
+    target = Path(args.to or f"{args.copy}.toml")
+    if target.is_dir():
+        target = target / f"{args.copy}.toml"
+    if target.exists():  # never overwrite a file p2psim did not create just now
+        raise UsageError(f"--to {target}: exists; choose a new file name")
+    from sim.outputs import folders
+
+    try:
+        folders.check_writable(target.absolute())
+    except folders.OutputError as err:
+        raise UsageError(str(err).replace("--out", "--to")) from None
+    with open(target, "x", encoding="utf-8") as out:  # "x": fails if it appeared meanwhile
+        out.write(known[args.copy].read_text(encoding="utf-8"))
+    print(f"wrote {target} (p2psim validate {target}; p2psim run {target})")
+    return EXIT_OK
+
+
+def _first_comment(path: Path) -> str:
+    """The first comment line of a scenario file (what it demonstrates)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            text = line.lstrip("#").strip()
+            return text[:70] + ("..." if len(text) > 70 else "")
+    return ""
+
+
 def cmd_bench(argv: list[str]) -> int:
     """Hand the arguments to :func:`sim.bench.main`, which parses its own flags."""
     from sim import bench  # lazy: the benchmark pulls in timing helpers nobody else needs
@@ -425,13 +518,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario and write a results folder",
                          description="Run a scenario and write a results folder.")
     run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
-                     help=f"TOML scenario file (default {DEFAULT_SCENARIO})")
+                     help=f"TOML scenario file or a shipped scenario's name (default "
+                          f"{DEFAULT_SCENARIO}; see p2psim scenarios)")
     run.add_argument("--seed", type=int, metavar="N", help="override run.seed")
     run.add_argument("--steps", type=int, metavar="N",
                      help="override run.days (one step is one day)")
     run.add_argument("--out", metavar="DIR",
-                     help="results folder (default runs/<name>-seed<N>-<UTC time>); an earlier "
-                          "run folder there is replaced")
+                     help="results folder (default runs/<name>-seed<N>-<UTC time>); it must be "
+                          "new or empty, unless --overwrite")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier p2psim run folder at --out (only one p2psim "
+                          "wrote and nobody added files to)")
     run.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a scenario field, e.g. --set investors.count=5000 "
                           "(repeatable)")
@@ -446,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "random numbers (replication r uses seed base + r in every set), and write "
                     "a comparison folder with report.html. The baseline 'none' (every policy "
                     "off) is always included and is the reference for paired differences.")
-    cmp.add_argument("scenario", help="TOML scenario file")
+    cmp.add_argument("scenario", help="TOML scenario file or a shipped scenario's name")
     cmp.add_argument("--policies", required=True, metavar="FILE_OR_NAMES",
                      help="comma-separated policy names (a policy of [policies], 'all-single' "
                           "for each alone, 'package' for all together, 'a+b' to combine), or a "
@@ -461,8 +558,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a scenario field (repeatable)")
     cmp.add_argument("--out", metavar="DIR",
-                     help="results folder (default runs/compare-<name>-<UTC time>); an earlier "
-                          "results folder there is replaced")
+                     help="results folder (default runs/compare-<name>-<UTC time>); it must be "
+                          "new or empty, unless --overwrite")
+    cmp.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier p2psim comparison folder at --out")
     cmp.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _executor_options(cmp, chunk=False)
     cmp.add_argument("--store", metavar="DIR",
@@ -485,7 +584,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="results store (default store/sweep-<name>-<hash> beside the report "
                           "folder, named by the sweep and the code, so the same command resumes)")
     swp.add_argument("--out", metavar="DIR",
-                     help="report folder (default runs/sweep-<name>-<UTC time>)")
+                     help="report folder (default runs/sweep-<name>-<UTC time>); it must be new "
+                          "or empty, unless --overwrite")
+    swp.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier p2psim sweep report at --out (the store resumes "
+                          "either way)")
     swp.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a field of the base scenario (repeatable)")
     swp.add_argument("--steps", type=int, metavar="N", help="override run.days")
@@ -496,10 +599,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check a scenario file without running it",
                          description="Check a scenario file without running it.")
-    val.add_argument("scenario", help="TOML scenario file")
+    val.add_argument("scenario", help="TOML scenario file or a shipped scenario's name")
     val.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a scenario field (repeatable)")
     val.set_defaults(func=cmd_validate)
+
+    scn = sub.add_parser("scenarios", help="list the shipped scenarios, or copy one out to edit",
+                         description="List the shipped scenarios (run any by name, from any "
+                                     "folder), or copy one to a file to edit it.")
+    scn.add_argument("--copy", metavar="NAME", help="copy this shipped scenario to a file")
+    scn.add_argument("--to", metavar="FILE",
+                     help="where --copy writes (default NAME.toml here; never overwritten)")
+    scn.set_defaults(func=cmd_scenarios)
 
     schema = sub.add_parser("schema", help="print the scenario JSON Schema",
                             description="Print the scenario JSON Schema (for editors).")
@@ -532,6 +643,22 @@ def _dispatch(argv: list[str]) -> int:
     return args.func(args)
 
 
+def _on_sigterm(main_pid: int):
+    """A SIGTERM handler that unwinds the main process like Ctrl-C.
+
+    Worker processes forked from it inherit the handler; they die as SIGTERM asks (default
+    action), so a pool can still stop its workers.
+    """
+    def handler(signum, frame) -> None:
+        if os.getpid() != main_pid:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated
+
+    return handler
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``p2psim`` command; returns the exit code.
 
@@ -539,6 +666,9 @@ def main(argv: list[str] | None = None) -> int:
         argv: arguments without the program name (default ``sys.argv[1:]``).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    previous = None
+    with contextlib.suppress(ValueError):  # only the main thread may set handlers
+        previous = signal.signal(signal.SIGTERM, _on_sigterm(os.getpid()))
     try:
         return _dispatch(argv)
     except (ScenarioError, UsageError) as err:
@@ -547,12 +677,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: no results folder was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print("\nterminated (SIGTERM): no results folder was written", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:  # e.g. `p2psim schema | head`: the reader left, nothing to report
         sys.stderr.close()
         return EXIT_OK
     except OSError as err:  # disk full, permission denied: the user can act on it
         print(f"error: {err}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

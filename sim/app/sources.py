@@ -12,10 +12,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim import shipped
 from sim.app.lessons import LESSONS, Lesson
 from sim.config import Scenario, ScenarioError, validate_scenario
 
-SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIOS_DIR = shipped.folder()  # installed package data or the checkout's scenarios/
 MAX_TEXT_CHARS = 200_000  # a scenario file is a few kB; anything bigger is not one
 NO_COMPARISON = "none"
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.config.checks import check_scenario
 from sim.config.scenario import scenario_model
 from sim.schema import ScenarioError
 
@@ -99,11 +100,18 @@ def read_scenario_data(path: str | Path) -> dict:
 
 
 def validate_scenario(data: dict, source: str = "scenario"):
-    """Validate raw data into a :class:`Scenario`, raising :class:`ScenarioError` on any problem."""
+    """Validate raw data into a :class:`Scenario`, raising :class:`ScenarioError` on any problem.
+
+    The fields are checked one by one (the schema), then across fields
+    (:func:`sim.config.checks.check_scenario`: shock targets, platform names and counts, owner
+    shares), so every caller (validate, run, compare, sweep points, the app) refuses the same.
+    """
     try:
-        return scenario_model().model_validate(data)
+        scenario = scenario_model().model_validate(data)
     except ValidationError as err:
         raise ScenarioError(_format_validation_error(err, source)) from None
+    check_scenario(scenario, source)
+    return scenario
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None):

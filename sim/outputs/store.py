@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from sim.experiments.records import RunRecord, runs_frame, sort_series
 from sim.outputs import results
+from sim.outputs.folders import STORE_KIND, signature
 
 MANIFEST = "manifest.json"
 RUNS = "runs"
@@ -155,6 +156,9 @@ class ParquetStore:
             manifest_path = folder / MANIFEST
             if manifest_path.is_file():
                 known = json.loads(manifest_path.read_text(encoding="utf-8"))
+                if "experiment_sha256" not in known:  # a results folder, not a store
+                    raise StoreError(f"{folder}: not a p2psim results store (its {MANIFEST} is "
+                                     "a results folder's); choose another --store")
                 if known.get("experiment_sha256") != self.experiment:
                     raise StoreError(f"{folder}: holds the runs of a different {known.get('kind')}"
                                      " (other scenarios or seeds); choose another --store")
@@ -169,7 +173,7 @@ class ParquetStore:
                     "versions": results.versions(), "layout": {
                         RUNS: "one Parquet file per finished run: p<point>-r<replication>",
                         SERIES: "that run's daily series, written before its run file"},
-                    **self.description})
+                    **self.description, **signature(STORE_KIND)})
             for sub in (RUNS, SERIES):
                 results.make_folder(folder / sub)
                 results.remove_stale_temps(folder / sub)
