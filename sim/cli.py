@@ -36,10 +36,12 @@ DEFAULT_ROOT = Path("runs")  # where results go without --out (sim.outputs.resul
 # under the row they break down). Labels and units come from the outcome registry.
 SUMMARY_LAYOUT: list[tuple[str, int]] = [
     ("days", 0), ("platforms_ever", 0), ("platforms_open_end", 0),
+    # platforms (ever) = open at end + failures + exits: each platform is on one line.
     ("failures", 0),
     *[(f"failures_{c}", 1) for c in ("run", "insolvency", "absconding", "regulatory_closure",
                                      "supervisory_winddown")],
-    ("failures_orderly_exit", 0),
+    ("exits", 0),
+    *[(f"exits_{c}", 1) for c in ("orderly_exit", "regulatory_closure", "supervisory_winddown")],
     ("first_failure_day", 0), ("cascade_size", 0),
     ("investor_losses", 0), ("investor_loss_share", 1), ("investor_losses_written_off", 1),
     ("investor_losses_pending", 1), ("investor_losses_gross", 1),
@@ -193,7 +195,7 @@ def comparison_table(comp, outcomes: list[str] | None = None) -> str:
     """
     # Lazy, like the commands' imports: analysis pulls in scipy, which validate and schema and
     # their error paths never need.
-    from sim.experiments.analysis import significant
+    from sim.experiments.analysis import significant, zero_variance
     from sim.experiments.policy_sets import BASELINE
 
     outcomes = outcomes or [o for o in HEADLINE_OUTCOMES if o in set(comp.table["outcome"])]
@@ -211,7 +213,8 @@ def comparison_table(comp, outcomes: list[str] | None = None) -> str:
                 continue
             diff = short(row["diff"], item.unit, signed=True)
             ci = interval(row["ci_low"], row["ci_high"], item.unit)
-            rows.append((name, mean, diff + ("*" if significant(row) else ""), ci))
+            mark = "*" if significant(row) else "=" if zero_variance(row) else ""
+            rows.append((name, mean, diff + mark, ci))
         w = [width, *(max(len(h), *(len(r[i]) for r in rows))
                       for i, h in ((1, "mean"), (2, "diff vs none"), (3, "95% CI of diff")))]
         lines = [item.label,
@@ -248,14 +251,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     experiment = experiment_fingerprint("comparison", tasks)
     try:
         store_dir = args.store or default_store("compare", scenario.name, experiment, args.out)
-        with _executor(args) as ex, ParquetStore(
+        with _executor(args, len(tasks)) as ex, ParquetStore(
                 store_dir, "comparison", experiment,
                 {"scenario": scenario.name, "policy_sets": [s.name for s in sets],
                  "seeds": {"base": base, "replications": args.replications,
                            "rule": "replication r uses base + r in every policy set"}}) as store:
             try:
                 comp = compare.run_comparison(scenario, sets, args.replications, seed=args.seed,
-                                              workers=args.workers, progress=not args.no_progress,
+                                              workers=workers_used(args.workers, len(tasks)),
+                                              progress=not args.no_progress,
                                               store=store, executor=ex)
             except ScenarioError as err:  # found while setting up a model: say which file
                 raise ScenarioError(f"{path}: {err}") from None
@@ -267,11 +271,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
           f"= {runs} runs of {scenario.run.days:,} days, seeds {comp.seeds[0]}"
           f"{'' if comp.replications == 1 else f'..{comp.seeds[-1]}'}, "
           f"{comp.elapsed_seconds:.1f} s with {comp.workers} worker"
-          f"{'s' if comp.workers != 1 else ''}")
+          f"{'s' if comp.workers != 1 else ''}"
+          f"{f' ({args.workers} requested)' if comp.workers != args.workers else ''}")
     print()
     print(comparison_table(comp))
     print()
     print("* the 95% confidence interval of the paired difference excludes zero")
+    from sim.experiments.analysis import zero_variance
+
+    if any(zero_variance(row) for _, row in comp.table.iterrows()):
+        print("= the same difference in every replication: a t interval needs variation, so "
+              "no star")
+    if comp.replications < 5:
+        print(f"n = {comp.replications} replications is small: intervals are wide and "
+              "fragile; use --replications 5 or more for conclusions")
     print(f"store: {store_dir} (runs are kept; the same command resumes or reuses them)")
     print(f"results: {folder}")
     return EXIT_OK
@@ -289,12 +302,20 @@ def _check_workers(args: argparse.Namespace) -> None:
         raise UsageError("give --scheduler or --dask-workers, not both")
 
 
-def _executor(args: argparse.Namespace):
-    """The executor ``--workers``, ``--scheduler``, ``--dask-workers`` and ``--chunk`` ask for."""
+def workers_used(requested: int, tasks: int) -> int:
+    """Local processes worth starting: no more than the tasks, nor than the CPUs."""
+    return max(1, min(requested, tasks, os.cpu_count() or 1))
+
+
+def _executor(args: argparse.Namespace, tasks: int):
+    """The executor ``--workers``, ``--scheduler``, ``--dask-workers`` and ``--chunk`` ask for.
+
+    ``--workers`` is capped by :func:`workers_used`, and the summary line reports the cap.
+    """
     from sim.experiments.executor import make_executor
 
     _check_workers(args)
-    return make_executor(args.workers, args.scheduler, args.dask_workers,
+    return make_executor(workers_used(args.workers, tasks), args.scheduler, args.dask_workers,
                          getattr(args, "chunk", 1))
 
 
@@ -344,7 +365,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return EXIT_OK
     try:
         store_dir = args.store or default_store("sweep", spec.name, sweep.fingerprint(), args.out)
-        with _executor(args) as ex, ParquetStore(
+        with _executor(args, sweep.runs) as ex, ParquetStore(
                 store_dir, "sweep", sweep.fingerprint(),
                 {"sweep": spec.model_dump(mode="json"), "design_points": len(sweep.points),
                  "runs": sweep.runs, "seeds": {"replications": sweep.seeds,

@@ -64,7 +64,7 @@ def test_bad_out_is_refused_before_running(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sim.experiments.runner, "run_scenario", must_not_run)
     (tmp_path / "notes.txt").write_text("keep me")
     assert cli.main(["run", str(BASELINE), "--out", str(tmp_path)]) == 2
-    assert "not a p2psim run folder" in capsys.readouterr().err
+    assert "not a p2psim results folder" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 

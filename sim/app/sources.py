@@ -58,6 +58,7 @@ def scenario_from_text(text: str, source: str) -> Scenario:
         ScenarioError: empty, too long, not TOML, or not a valid scenario; the message names
             ``source`` and the field, like :func:`sim.config.load_scenario`'s.
     """
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as a file's reader skips it
     if not text.strip():
         raise ScenarioError(f"{source}: the file is empty; a scenario needs at least a name")
     if len(text) > MAX_TEXT_CHARS:
@@ -67,6 +68,9 @@ def scenario_from_text(text: str, source: str) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{source}: not valid TOML ({err})") from None
+    if not data:
+        raise ScenarioError(f"{source}: the text has no settings (only comments or blank lines); "
+                            "a scenario needs at least a name")
     return validate_scenario(data, source=source)
 
 

@@ -427,7 +427,7 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None) -> Sweep:
         raise SweepError(f"{path}: no such sweep file" + (" (it is a folder)" if path.is_dir()
                                                           else ""))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is not an error
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise SweepError(f"{path}: not a valid TOML sweep file ({err})") from None
     spec = parse_spec(data, source=str(path))
