@@ -79,7 +79,7 @@ def _why_not_replaceable(folder: Path, kind: str) -> str | None:
         return f"it is not a p2psim results folder (no {MANIFEST} with p2psim's signature)"
     found = manifest.get("folder_kind")
     if found != kind:
-        return f"it holds p2psim {found or 'results of an unknown kind'}, not a {kind}"
+        return f"it holds a p2psim {found or 'folder of an unknown kind'}, not a {kind}"
     extra = _unlisted(folder, manifest)
     if extra:
         shown = ", ".join(extra[:3]) + (", ..." if len(extra) > 3 else "")

@@ -147,6 +147,14 @@ class ParquetStore:
         if any(folder.iterdir()) and not (folder / MANIFEST).is_file():
             raise StoreError(f"{folder}: not empty and not a p2psim results store (no "
                              f"{MANIFEST}); choose another --store")
+        if (folder / MANIFEST).is_file():  # before the lock file: a wrong folder stays untouched
+            try:
+                known = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                known = {}
+            if not isinstance(known, dict) or "experiment_sha256" not in known:
+                raise StoreError(f"{folder}: not a p2psim results store (its {MANIFEST} is not "
+                                 "a store's); choose another --store")
         try:
             self._lock = results.lock_file(folder / LOCK)
         except results.OutputError as err:
@@ -156,9 +164,6 @@ class ParquetStore:
             manifest_path = folder / MANIFEST
             if manifest_path.is_file():
                 known = json.loads(manifest_path.read_text(encoding="utf-8"))
-                if "experiment_sha256" not in known:  # a results folder, not a store
-                    raise StoreError(f"{folder}: not a p2psim results store (its {MANIFEST} is "
-                                     "a results folder's); choose another --store")
                 if known.get("experiment_sha256") != self.experiment:
                     raise StoreError(f"{folder}: holds the runs of a different {known.get('kind')}"
                                      " (other scenarios or seeds); choose another --store")
