@@ -35,8 +35,9 @@ DEFAULT_ROOT = Path("runs")  # where results go without --out (sim.outputs.resul
 # The run summary table: which outcomes, in which order, at which depth (sub-rows are indented
 # under the row they break down). Labels and units come from the outcome registry.
 SUMMARY_LAYOUT: list[tuple[str, int]] = [
-    ("days", 0), ("platforms_ever", 0), ("platforms_open_end", 0),
-    # platforms (ever) = open at end + failures + exits: each platform is on one line.
+    # platforms (ever) = operating at end + failures + exits: each platform is on one line.
+    ("days", 0), ("platforms_ever", 0), ("platforms_operating_end", 0),
+    ("platforms_open_end", 1),
     ("failures", 0),
     *[(f"failures_{c}", 1) for c in ("run", "insolvency", "absconding", "regulatory_closure",
                                      "supervisory_winddown")],

@@ -328,6 +328,9 @@ def summarize(model: P2PModel) -> dict:
         "days": model.day,
         "platforms_ever": int(model.platforms.n),
         "platforms_open_end": int(model.platforms.open_mask().sum()),
+        # Still paying investors, whether taking new money or not (winding down, an outage):
+        # platforms_ever = platforms_operating_end + failures + exits.
+        "platforms_operating_end": int(model.platforms.operating_mask().sum()),
         "failures": len(failures),
         **{f"failures_{c}": n for c, n in by_cause.items()},
         "exits": sum(exits_by_cause.values()),
