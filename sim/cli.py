@@ -237,7 +237,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     sets_ = list(args.set or [])
     if args.steps is not None:
         sets_.append(f"run.days={args.steps}")
-    scenario, path = _load(args.scenario, sets_, copies=max(1, args.workers))
+    scenario, path = _load(args.scenario, sets_, copies=workers_used(args.workers, args.workers))
     _check_out(args, "compare")
     from sim.experiments import compare, policy_sets
     from sim.experiments.executor import ExecutorError
@@ -356,7 +356,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.steps is not None:
         overrides.append(f"run.days={args.steps}")
     sweep = load_sweep(args.sweep, overrides)  # every design point validated here
-    check_memory(sweep.scenario, args.sweep, max(1, args.workers))
+    check_memory(sweep.scenario, args.sweep, workers_used(args.workers, sweep.runs))
     spec = sweep.spec
     print(f"{spec.name}: {spec.design.method} design, {len(sweep.points):,} points x "
           f"{spec.replications} replication{'s' if spec.replications != 1 else ''} = "
