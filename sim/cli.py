@@ -420,6 +420,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
     """Print the scenario JSON Schema, or write it to ``--out``."""
     text = json_schema()
     if args.out:
+        if not _is_schema_file(Path(args.out)):
+            raise UsageError(f"--out {args.out}: exists and is not a p2psim scenario schema; "
+                             "refusing to overwrite it. Choose a new file name.")
         from sim.outputs import results
 
         try:
@@ -429,6 +432,19 @@ def cmd_schema(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK
+
+
+def _is_schema_file(path: Path) -> bool:
+    """Whether ``path`` is missing, or holds a scenario schema p2psim wrote (so may be replaced)."""
+    import json
+
+    if not path.is_file():
+        return True  # new (or a folder: the writer says so)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("title") == "Scenario" and "$defs" in data
 
 
 def _app_scenario(name: str | None) -> tuple[str, str]:

@@ -234,6 +234,7 @@ add("compare_store_is_run_folder", "compare", "{s}", "--policies", "custody", "-
 add("schema_out_folder", "schema", "--out", "foreign", needle="is a folder")
 add("schema_out_missing_folder", "schema", "--out", "nowhere/schema.json",
     needle="does not exist")
+add("schema_out_over_a_users_file", "schema", "--out", "afile.txt", needle="refusing to overwrite")
 
 # ---------------------------------------------------------------- compare options
 CMP = ("compare", "{s}", "--no-progress")
