@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -116,15 +117,31 @@ def test_workers_are_reported_as_used(scenario_file, tmp_path, capsys):
 
 
 # ----------------------------------------------------------------- signals and leftovers
+def _catches_sigterm(pid: int) -> bool:
+    """Whether process ``pid`` has a handler for SIGTERM (Linux: SigCgt in /proc)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return False
+    caught = int(next(line.split()[1] for line in status.splitlines()
+                      if line.startswith("SigCgt:")), 16)
+    return bool(caught & (1 << (signal.SIGTERM - 1)))
+
+
 @pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
 def test_sigterm_exits_143_with_a_message_and_leaves_nothing(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "sim.cli", "run", "baseline", "--set", "investors.count=20000",
-         "--no-progress", "--out", str(tmp_path / "run")],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)  # imported and running by now
+         "--out", str(tmp_path / "run")],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not _catches_sigterm(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)  # until p2psim has installed its handler (Python's default has none)
+    time.sleep(1.0)  # into the run
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
+    err = err.decode()
     assert proc.returncode == 143, err
     assert "terminated" in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []
