@@ -52,17 +52,20 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
-from sim.config import Scenario, load_scenario
+from sim import shipped
+from sim.config import Scenario, ScenarioError, load_scenario
+from sim.config.memory import check_memory
 from sim.experiments.runner import run_scenario
 from sim.model import P2PModel
+from sim.schema import COUNT_MAX
 
-BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "baseline.toml"
-STRESS = Path(__file__).resolve().parent.parent / "scenarios" / "stress_2018.toml"
+BASELINE = shipped.resolve("baseline")  # works outside the repository too
+STRESS = shipped.resolve("stress_2018")
 TARGET_EFFICIENCY = 0.9  # T1 / (workers x Tp) of the local pool on 2 workers
 TARGET_EFFICIENCY_RUN_S = 5.0  # for runs at least this long
 TARGET_SIZE = 10**6  # investors at which the speed-up and floor targets are judged
@@ -170,6 +173,29 @@ def sized_scenario(investors: int, days: int, channels: str = "default") -> Scen
     sc.platforms.count = 100
     sc.run.days = days
     return sc
+
+
+def check_sizes(sizes: list[int], object_sizes: list[int], days: int) -> None:
+    """Refuse sizes that the schema or the machine's memory would refuse, before any timing.
+
+    Args:
+        sizes: array-engine investor counts.
+        object_sizes: object-engine investor counts.
+        days: days each timing runs.
+
+    Raises:
+        ScenarioError: a size above the schema's bound or one that would not fit in memory
+            (:func:`sim.config.memory.check_memory`), named in the message.
+    """
+    for engine, group in (("array", sizes), ("object", object_sizes)):
+        for size in group:
+            flag = "--sizes" if engine == "array" else "--object-sizes"
+            try:
+                sc = sized_scenario(size, days)
+                sc.run.engine = engine
+            except ValidationError:
+                raise ScenarioError(f"{flag} {size}: at most {COUNT_MAX:,} investors") from None
+            check_memory(sc, f"{flag} {size}")
 
 
 @dataclass
@@ -585,6 +611,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("sizes must be positive")
     sizes = sorted(set(args.sizes))
     object_sizes = sorted(set(args.object_sizes))
+    check_sizes(sizes, object_sizes, args.warmup + args.days)
 
     print(f"p2psim bench: one process, numpy {np.__version__}, Python "
           f"{sys.version.split()[0]}; borrowers = investors / 5, 100 platforms; "

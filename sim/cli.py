@@ -1,34 +1,48 @@
-"""The ``p2psim`` command: run, compare, sweep, calibrate, validate, schema, bench, app.
+"""The ``p2psim`` command: run, compare, sweep, calibrate, validate, scenarios, schema, bench, app.
 
 A bad scenario file, ``--set`` override or ``--out`` target prints one ``error:`` message on
 stderr and exits with code 2 (like an argparse usage error), never with a traceback. Ctrl-C exits
-with 130. This is the only module that prints; files are written by :mod:`sim.outputs.results`.
+with 130, SIGTERM with 143, each with a message. This is the only module that prints; files are
+written by :mod:`sim.outputs.results`.
+
+Errors come fast: every command validates its scenario (the schema and the cross-field checks),
+estimates its memory and checks its ``--out`` target before it imports the model, pandas or
+matplotlib, which take seconds to load.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import numbers
+import os
 import signal
 import sys
 from pathlib import Path
 
+from sim import shipped
 from sim.config import ScenarioError, json_schema, load_scenario
+from sim.config.checks import scenario_warnings
+from sim.config.memory import check_memory
 from sim.outputs.formatting import full, full_unit, heading, interval, short
 from sim.vocabulary import HEADLINE_OUTCOMES, Unit, outcome
 from sim.vocabulary import outcomes as registered_outcomes
 
-DEFAULT_SCENARIO = "scenarios/baseline.toml"
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_SCENARIO = shipped.DEFAULT  # a shipped scenario's name: found from any folder
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+DEFAULT_ROOT = Path("runs")  # where results go without --out (sim.outputs.results.DEFAULT_ROOT)
 
 # The run summary table: which outcomes, in which order, at which depth (sub-rows are indented
 # under the row they break down). Labels and units come from the outcome registry.
 SUMMARY_LAYOUT: list[tuple[str, int]] = [
-    ("days", 0), ("platforms_ever", 0), ("platforms_open_end", 0),
+    # platforms (ever) = operating at end + failures + exits: each platform is on one line.
+    ("days", 0), ("platforms_ever", 0), ("platforms_operating_end", 0),
+    ("platforms_open_end", 1),
     ("failures", 0),
     *[(f"failures_{c}", 1) for c in ("run", "insolvency", "absconding", "regulatory_closure",
                                      "supervisory_winddown")],
-    ("failures_orderly_exit", 0),
+    ("exits", 0),
+    *[(f"exits_{c}", 1) for c in ("orderly_exit", "regulatory_closure", "supervisory_winddown")],
     ("first_failure_day", 0), ("cascade_size", 0),
     ("investor_losses", 0), ("investor_loss_share", 1), ("investor_losses_written_off", 1),
     ("investor_losses_pending", 1), ("investor_losses_gross", 1),
@@ -50,6 +64,44 @@ INDENT = "  "
 
 class UsageError(Exception):
     """A user mistake outside the scenario (e.g. a bad ``--out``); printed like a ScenarioError."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like Ctrl-C (staging folders removed), then exit 143."""
+
+
+def scenario_path(name: str) -> str:
+    """A scenario argument as a file: a shipped scenario's name, or the path as given.
+
+    A path that exists wins, so a local ``baseline.toml`` is read rather than the shipped one.
+    """
+    if Path(name).exists() or os.sep in name:
+        return name
+    found = shipped.resolve(name)
+    return str(found) if found.is_file() else name
+
+
+def _load(path: str, overrides: list[str], copies: int = 1):
+    """Load and validate a scenario, print its warnings and check it fits in memory."""
+    path = scenario_path(path)
+    scenario = load_scenario(path, overrides)
+    for warning in scenario_warnings(scenario):
+        print(f"warning: {path}: {warning}", file=sys.stderr)
+    check_memory(scenario, path, copies)
+    return scenario, path
+
+
+def _check_out(args: argparse.Namespace, kind: str) -> None:
+    """Refuse a bad ``--out`` (or an unwritable ``runs/``) before any work is done."""
+    from sim.outputs import folders  # light: no pandas, no matplotlib
+
+    try:
+        if args.out:
+            folders.check_out_dir(args.out, kind, args.overwrite)
+        else:
+            folders.check_writable((DEFAULT_ROOT / "new").absolute())
+    except folders.OutputError as err:
+        raise UsageError(str(err)) from None
 
 
 # ----------------------------------------------------------------------------- tables
@@ -107,19 +159,18 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, write its folder, print the summary table and the folder path."""
-    # Imported here so validate/schema and bad-input errors do not pay for matplotlib.
+    scenario, path = _load(args.scenario, _overrides(args))
+    _check_out(args, "run")  # before a run that may take minutes, not after it
+    # Imported only now, so bad input is refused without paying for matplotlib.
     from sim.experiments.runner import run_scenario
     from sim.outputs import results
 
-    scenario = load_scenario(args.scenario, _overrides(args))
     try:
-        if args.out:  # refuse a bad target before a run that may take minutes, not after it
-            results.check_out_dir(args.out)
         try:
             result = run_scenario(scenario, progress=not args.no_progress)
         except ScenarioError as err:  # found while setting up the model: say which file
-            raise ScenarioError(f"{args.scenario}: {err}") from None
-        folder = results.write_run(result, args.out)
+            raise ScenarioError(f"{path}: {err}") from None
+        folder = results.write_run(result, args.out, overwrite=args.overwrite)
     except results.OutputError as err:
         raise UsageError(str(err)) from None
     print(f"{scenario.name}: {result.days:,} days, seed {result.seed}, "
@@ -145,7 +196,7 @@ def comparison_table(comp, outcomes: list[str] | None = None) -> str:
     """
     # Lazy, like the commands' imports: analysis pulls in scipy, which validate and schema and
     # their error paths never need.
-    from sim.experiments.analysis import significant
+    from sim.experiments.analysis import significant, zero_variance
     from sim.experiments.policy_sets import BASELINE
 
     outcomes = outcomes or [o for o in HEADLINE_OUTCOMES if o in set(comp.table["outcome"])]
@@ -163,7 +214,8 @@ def comparison_table(comp, outcomes: list[str] | None = None) -> str:
                 continue
             diff = short(row["diff"], item.unit, signed=True)
             ci = interval(row["ci_low"], row["ci_high"], item.unit)
-            rows.append((name, mean, diff + ("*" if significant(row) else ""), ci))
+            mark = "*" if significant(row) else "=" if zero_variance(row) else ""
+            rows.append((name, mean, diff + mark, ci))
         w = [width, *(max(len(h), *(len(r[i]) for r in rows))
                       for i, h in ((1, "mean"), (2, "diff vs none"), (3, "95% CI of diff")))]
         lines = [item.label,
@@ -176,41 +228,43 @@ def comparison_table(comp, outcomes: list[str] | None = None) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """Run every policy set with common random numbers, write the report folder, print a table."""
+    if args.replications < 1:
+        raise UsageError(f"--replications {args.replications}: must be at least 1")
+    _check_workers(args)
+    if not args.policies.strip(" ,"):
+        raise UsageError("--policies '': name at least one policy (e.g. --policies "
+                         "protection_fund), 'all-single', 'package' or a TOML file of sets")
+    sets_ = list(args.set or [])
+    if args.steps is not None:
+        sets_.append(f"run.days={args.steps}")
+    scenario, path = _load(args.scenario, sets_, copies=workers_used(args.workers, args.workers))
+    _check_out(args, "compare")
     from sim.experiments import compare, policy_sets
     from sim.experiments.executor import ExecutorError
     from sim.experiments.records import experiment_fingerprint
     from sim.outputs import results
     from sim.outputs.store import ParquetStore, default_store
 
-    if args.replications < 1:
-        raise UsageError(f"--replications {args.replications}: must be at least 1")
-    if args.workers < 1:
-        raise UsageError(f"--workers {args.workers}: must be at least 1")
-    sets_ = list(args.set or [])
-    if args.steps is not None:
-        sets_.append(f"run.days={args.steps}")
-    scenario = load_scenario(args.scenario, sets_)
     sets = policy_sets.policy_sets(args.policies, scenario)
     base = scenario.run.seed if args.seed is None else args.seed
     tasks = compare.make_tasks(scenario, sets,
                                policy_sets.replication_seeds(base, args.replications))
     experiment = experiment_fingerprint("comparison", tasks)
     try:
-        if args.out:  # refuse a bad target before runs that may take many minutes
-            results.check_out_dir(args.out)
         store_dir = args.store or default_store("compare", scenario.name, experiment, args.out)
-        with _executor(args) as ex, ParquetStore(
+        with _executor(args, len(tasks)) as ex, ParquetStore(
                 store_dir, "comparison", experiment,
                 {"scenario": scenario.name, "policy_sets": [s.name for s in sets],
                  "seeds": {"base": base, "replications": args.replications,
                            "rule": "replication r uses base + r in every policy set"}}) as store:
             try:
                 comp = compare.run_comparison(scenario, sets, args.replications, seed=args.seed,
-                                              workers=args.workers, progress=not args.no_progress,
+                                              workers=workers_used(args.workers, len(tasks)),
+                                              progress=not args.no_progress,
                                               store=store, executor=ex)
             except ScenarioError as err:  # found while setting up a model: say which file
-                raise ScenarioError(f"{args.scenario}: {err}") from None
-        folder = results.write_comparison(comp, args.out)
+                raise ScenarioError(f"{path}: {err}") from None
+        folder = results.write_comparison(comp, args.out, overwrite=args.overwrite)
     except (results.OutputError, ExecutorError) as err:
         raise UsageError(str(err)) from None
     runs = len(sets) * comp.replications
@@ -218,20 +272,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
           f"= {runs} runs of {scenario.run.days:,} days, seeds {comp.seeds[0]}"
           f"{'' if comp.replications == 1 else f'..{comp.seeds[-1]}'}, "
           f"{comp.elapsed_seconds:.1f} s with {comp.workers} worker"
-          f"{'s' if comp.workers != 1 else ''}")
+          f"{'s' if comp.workers != 1 else ''}"
+          f"{f' ({args.workers} requested)' if comp.workers != args.workers else ''}")
     print()
     print(comparison_table(comp))
     print()
     print("* the 95% confidence interval of the paired difference excludes zero")
+    from sim.experiments.analysis import zero_variance
+
+    if any(zero_variance(row) for _, row in comp.table.iterrows()):
+        print("= the same difference in every replication: a t interval needs variation, so "
+              "no star")
+    if comp.replications < 5:
+        print(f"n = {comp.replications} replications is small: intervals are wide and "
+              "fragile; use --replications 5 or more for conclusions")
     print(f"store: {store_dir} (runs are kept; the same command resumes or reuses them)")
     print(f"results: {folder}")
     return EXIT_OK
 
 
-def _executor(args: argparse.Namespace):
-    """The executor ``--workers``, ``--scheduler``, ``--dask-workers`` and ``--chunk`` ask for."""
-    from sim.experiments.executor import make_executor
-
+def _check_workers(args: argparse.Namespace) -> None:
+    """Refuse bad ``--workers``, ``--dask-workers``, ``--chunk`` before any work."""
     if args.workers < 1:
         raise UsageError(f"--workers {args.workers}: must be at least 1")
     if args.dask_workers is not None and args.dask_workers < 1:
@@ -240,7 +301,22 @@ def _executor(args: argparse.Namespace):
         raise UsageError(f"--chunk {args.chunk}: must be at least 1")
     if args.scheduler is not None and args.dask_workers is not None:
         raise UsageError("give --scheduler or --dask-workers, not both")
-    return make_executor(args.workers, args.scheduler, args.dask_workers,
+
+
+def workers_used(requested: int, tasks: int) -> int:
+    """Local processes worth starting: no more than the tasks, nor than the CPUs."""
+    return max(1, min(requested, tasks, os.cpu_count() or 1))
+
+
+def _executor(args: argparse.Namespace, tasks: int):
+    """The executor ``--workers``, ``--scheduler``, ``--dask-workers`` and ``--chunk`` ask for.
+
+    ``--workers`` is capped by :func:`workers_used`, and the summary line reports the cap.
+    """
+    from sim.experiments.executor import make_executor
+
+    _check_workers(args)
+    return make_executor(workers_used(args.workers, tasks), args.scheduler, args.dask_workers,
                          getattr(args, "chunk", 1))
 
 
@@ -267,8 +343,8 @@ def index_table(data) -> str:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a sweep file into its store, analyse it and write the report folder."""
-    from pathlib import Path
-
+    _check_workers(args)
+    _check_out(args, "sweep")
     from sim.experiments import sensitivity
     from sim.experiments.executor import ExecutorError
     from sim.experiments.sweep import load_sweep, run_sweep
@@ -280,6 +356,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.steps is not None:
         overrides.append(f"run.days={args.steps}")
     sweep = load_sweep(args.sweep, overrides)  # every design point validated here
+    check_memory(sweep.scenario, args.sweep, workers_used(args.workers, sweep.runs))
     spec = sweep.spec
     print(f"{spec.name}: {spec.design.method} design, {len(sweep.points):,} points x "
           f"{spec.replications} replication{'s' if spec.replications != 1 else ''} = "
@@ -288,10 +365,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
         return EXIT_OK
     try:
-        if args.out:
-            results.check_out_dir(args.out)
         store_dir = args.store or default_store("sweep", spec.name, sweep.fingerprint(), args.out)
-        with _executor(args) as ex, ParquetStore(
+        with _executor(args, sweep.runs) as ex, ParquetStore(
                 store_dir, "sweep", sweep.fingerprint(),
                 {"sweep": spec.model_dump(mode="json"), "design_points": len(sweep.points),
                  "runs": sweep.runs, "seeds": {"replications": sweep.seeds,
@@ -303,7 +378,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         data = SweepReportData(result=result, indices=table, missing=missing,
                                means=pd_frame(means), store=Path(store_dir))
         folder = results.write_sweep(data, Path(args.sweep).read_text(encoding="utf-8"),
-                                     args.out)
+                                     args.out, overwrite=args.overwrite)
     except (results.OutputError, ExecutorError) as err:
         raise UsageError(str(err)) from None
     progress = result.progress
@@ -325,12 +400,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit a scenario's parameters to targets by simulated moments and write the folder."""
-    from sim.experiments.calibrate import Calibration, calibrate
-    from sim.experiments.executor import ExecutorError
-    from sim.experiments.moments import load_params, load_targets
-    from sim.outputs import calibration_report, results
-    from sim.outputs.store import ParquetStore, default_store
-
+    _check_workers(args)
     if args.replications < 1:
         raise UsageError(f"--replications {args.replications}: must be at least 1")
     if args.identify < 0:
@@ -342,10 +412,18 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     overrides = list(args.set or [])
     if args.steps is not None:
         overrides.append(f"run.days={args.steps}")
-    scenario = load_scenario(args.scenario, overrides)
+    _check_out(args, "calibration")
+    scenario, scenario_file = _load(args.scenario, overrides, workers_used(args.workers, 2))
     if scenario.history is None:
         raise UsageError(f"{args.scenario}: has no [history] table (start date and sampling "
                          "ratio), so its runs cannot be held against yearly targets")
+    # Heavy imports only once the command line, the scenario and --out are known to be good.
+    from sim.experiments.calibrate import Calibration, calibrate
+    from sim.experiments.executor import ExecutorError
+    from sim.experiments.moments import load_params, load_targets
+    from sim.outputs import calibration_report, results
+    from sim.outputs.store import ParquetStore, default_store
+
     spec, moments, _ = load_targets(args.targets)
     params = load_params(args.params)
     cal = Calibration(scenario, params, spec, moments, replications=args.replications,
@@ -357,8 +435,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
           f"{'' if len(cal.seeds) == 1 else f'..{cal.seeds[-1]}'}), differential evolution "
           f"(population {params.search.popsize * k}, seed {params.search.seed})")
     try:
-        if args.out:
-            results.check_out_dir(args.out)
         store_dir = args.store or default_store("calibration", scenario.name, cal.fingerprint(),
                                                 args.out)
         with _executor(args) as ex, ParquetStore(
@@ -371,8 +447,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                                identify=args.identify)
         inputs = {"targets.toml": Path(args.targets).read_text(encoding="utf-8"),
                   "params.toml": Path(args.params).read_text(encoding="utf-8"),
-                  "scenario.toml": Path(args.scenario).read_text(encoding="utf-8")}
-        folder = results.write_calibration(result, inputs, store_dir, args.out)
+                  "scenario.toml": Path(scenario_file).read_text(encoding="utf-8")}
+        folder = results.write_calibration(result, inputs, store_dir, args.out,
+                                           overwrite=args.overwrite)
     except (results.OutputError, ExecutorError) as err:
         raise UsageError(str(err)) from None
     print(f"{result.ran:,} runs now, {result.resumed:,} read back from the store; "
@@ -397,8 +474,8 @@ def pd_frame(columns: dict):
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check a scenario file (and overrides) without running it."""
-    s = load_scenario(args.scenario, _overrides(args))
+    """Check a scenario file (and overrides) without running it: every check ``run`` makes."""
+    s, _ = _load(args.scenario, _overrides(args))
     platforms = s.platforms.count + len(s.platforms.custom)
     count = len(s.shocks)
     shocks = f", {count} shock{'' if count == 1 else 's'}" if count else ""
@@ -411,6 +488,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
     """Print the scenario JSON Schema, or write it to ``--out``."""
     text = json_schema()
     if args.out:
+        if not _is_schema_file(Path(args.out)):
+            raise UsageError(f"--out {args.out}: exists and is not a p2psim scenario schema; "
+                             "refusing to overwrite it. Choose a new file name.")
         from sim.outputs import results
 
         try:
@@ -422,15 +502,28 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _is_schema_file(path: Path) -> bool:
+    """Whether ``path`` is missing, or holds a scenario schema p2psim wrote (so may be replaced)."""
+    import json
+
+    if not path.is_file():
+        return True  # new (or a folder: the writer says so)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("title") == "Scenario" and "$defs" in data
+
+
 def _app_scenario(name: str | None) -> tuple[str, str]:
     """(TOML text, name) of ``p2psim app``'s scenario: a shipped name or a file, validated."""
     from sim.app.sources import shipped_scenarios
 
     if name is None:
         return "", "lesson"
-    shipped = shipped_scenarios()
-    path = shipped.get(name, name)
-    load_scenario(path)  # the same checks and messages as p2psim run
+    known = shipped_scenarios()
+    path = str(known.get(name, name))
+    _load(path, [])  # the same checks and messages as p2psim run
     return Path(path).read_text(encoding="utf-8"), Path(path).name
 
 
@@ -463,6 +556,46 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """List the shipped scenarios, or copy one out to edit (``--copy NAME``)."""
+    from sim.app.sources import shipped_scenarios
+
+    known = shipped_scenarios(shipped.folder())
+    if args.copy is None:
+        for name, path in known.items():
+            print(f"{name:<22} {_first_comment(path)}")
+        print(f"\n{len(known)} shipped scenarios in {shipped.folder()}; run one by name "
+              "(p2psim run stress_2018) or copy it to edit (p2psim scenarios --copy NAME)")
+        return EXIT_OK
+    if args.copy not in known:
+        raise UsageError(f"--copy {args.copy}: no shipped scenario of that name; choose one of: "
+                         f"{', '.join(known)}")
+    target = Path(args.to or f"{args.copy}.toml")
+    if target.is_dir():
+        target = target / f"{args.copy}.toml"
+    if target.exists():  # never overwrite a file p2psim did not create just now
+        raise UsageError(f"--to {target}: exists; choose a new file name")
+    from sim.outputs import folders
+
+    try:
+        folders.check_writable(target.absolute())
+    except folders.OutputError as err:
+        raise UsageError(str(err).replace("--out", "--to")) from None
+    with open(target, "x", encoding="utf-8") as out:  # "x": fails if it appeared meanwhile
+        out.write(known[args.copy].read_text(encoding="utf-8"))
+    print(f"wrote {target} (p2psim validate {target}; p2psim run {target})")
+    return EXIT_OK
+
+
+def _first_comment(path: Path) -> str:
+    """The first comment line of a scenario file (what it demonstrates)."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            text = line.lstrip("#").strip()
+            return text[:70] + ("..." if len(text) > 70 else "")
+    return ""
+
+
 def cmd_bench(argv: list[str]) -> int:
     """Hand the arguments to :func:`sim.bench.main`, which parses its own flags."""
     from sim import bench  # lazy: the benchmark pulls in timing helpers nobody else needs
@@ -491,13 +624,17 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a scenario and write a results folder",
                          description="Run a scenario and write a results folder.")
     run.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO,
-                     help=f"TOML scenario file (default {DEFAULT_SCENARIO})")
+                     help=f"TOML scenario file or a shipped scenario's name (default "
+                          f"{DEFAULT_SCENARIO}; see p2psim scenarios)")
     run.add_argument("--seed", type=int, metavar="N", help="override run.seed")
     run.add_argument("--steps", type=int, metavar="N",
                      help="override run.days (one step is one day)")
     run.add_argument("--out", metavar="DIR",
-                     help="results folder (default runs/<name>-seed<N>-<UTC time>); an earlier "
-                          "run folder there is replaced")
+                     help="results folder (default runs/<name>-seed<N>-<UTC time>); it must be "
+                          "new or empty, unless --overwrite")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier p2psim run folder at --out (only one p2psim "
+                          "wrote and nobody added files to)")
     run.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a scenario field, e.g. --set investors.count=5000 "
                           "(repeatable)")
@@ -512,7 +649,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "random numbers (replication r uses seed base + r in every set), and write "
                     "a comparison folder with report.html. The baseline 'none' (every policy "
                     "off) is always included and is the reference for paired differences.")
-    cmp.add_argument("scenario", help="TOML scenario file")
+    cmp.add_argument("scenario", help="TOML scenario file or a shipped scenario's name")
     cmp.add_argument("--policies", required=True, metavar="FILE_OR_NAMES",
                      help="comma-separated policy names (a policy of [policies], 'all-single' "
                           "for each alone, 'package' for all together, 'a+b' to combine), or a "
@@ -527,8 +664,10 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a scenario field (repeatable)")
     cmp.add_argument("--out", metavar="DIR",
-                     help="results folder (default runs/compare-<name>-<UTC time>); an earlier "
-                          "results folder there is replaced")
+                     help="results folder (default runs/compare-<name>-<UTC time>); it must be "
+                          "new or empty, unless --overwrite")
+    cmp.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier p2psim comparison folder at --out")
     cmp.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     _executor_options(cmp, chunk=False)
     cmp.add_argument("--store", metavar="DIR",
@@ -551,7 +690,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="results store (default store/sweep-<name>-<hash> beside the report "
                           "folder, named by the sweep and the code, so the same command resumes)")
     swp.add_argument("--out", metavar="DIR",
-                     help="report folder (default runs/sweep-<name>-<UTC time>)")
+                     help="report folder (default runs/sweep-<name>-<UTC time>); it must be new "
+                          "or empty, unless --overwrite")
+    swp.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier p2psim sweep report at --out (the store resumes "
+                          "either way)")
     swp.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a field of the base scenario (repeatable)")
     swp.add_argument("--steps", type=int, metavar="N", help="override run.days")
@@ -567,7 +710,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "common random numbers, inverse-variance (or identity) weighting, "
                     "differential evolution over the bounds, sandwich standard errors and the "
                     "J test. Every run goes to a resumable results store: run again, it resumes.")
-    cal.add_argument("scenario", help="TOML scenario file with a [history] table")
+    cal.add_argument("scenario", help="TOML scenario file (or a shipped scenario's name) with a "
+                                      "[history] table")
     cal.add_argument("--targets", required=True, metavar="FILE",
                      help="targets TOML (see scenarios/calibration/china_targets.toml)")
     cal.add_argument("--params", required=True, metavar="FILE",
@@ -590,7 +734,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="results store (default store/calibration-<name>-<hash> beside the "
                           "folder, so the same command resumes)")
     cal.add_argument("--out", metavar="DIR",
-                     help="calibration folder (default runs/calibration-<name>-<UTC time>)")
+                     help="calibration folder (default runs/calibration-<name>-<UTC time>); it "
+                          "must be new or empty, unless --overwrite")
+    cal.add_argument("--overwrite", action="store_true",
+                     help="replace an earlier p2psim calibration folder at --out (the store "
+                          "resumes either way)")
     cal.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a field of the scenario (repeatable)")
     cal.add_argument("--steps", type=int, metavar="N", help="override run.days")
@@ -599,10 +747,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     val = sub.add_parser("validate", help="check a scenario file without running it",
                          description="Check a scenario file without running it.")
-    val.add_argument("scenario", help="TOML scenario file")
+    val.add_argument("scenario", help="TOML scenario file or a shipped scenario's name")
     val.add_argument("--set", action="append", metavar="KEY=VALUE",
                      help="override a scenario field (repeatable)")
     val.set_defaults(func=cmd_validate)
+
+    scn = sub.add_parser("scenarios", help="list the shipped scenarios, or copy one out to edit",
+                         description="List the shipped scenarios (run any by name, from any "
+                                     "folder), or copy one to a file to edit it.")
+    scn.add_argument("--copy", metavar="NAME", help="copy this shipped scenario to a file")
+    scn.add_argument("--to", metavar="FILE",
+                     help="where --copy writes (default NAME.toml here; never overwritten)")
+    scn.set_defaults(func=cmd_scenarios)
 
     schema = sub.add_parser("schema", help="print the scenario JSON Schema",
                             description="Print the scenario JSON Schema (for editors).")
@@ -635,6 +791,22 @@ def _dispatch(argv: list[str]) -> int:
     return args.func(args)
 
 
+def _on_sigterm(main_pid: int):
+    """A SIGTERM handler that unwinds the main process like Ctrl-C.
+
+    Worker processes forked from it inherit the handler; they die as SIGTERM asks (default
+    action), so a pool can still stop its workers.
+    """
+    def handler(signum, frame) -> None:
+        if os.getpid() != main_pid:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated
+
+    return handler
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``p2psim`` command; returns the exit code.
 
@@ -642,6 +814,9 @@ def main(argv: list[str] | None = None) -> int:
         argv: arguments without the program name (default ``sys.argv[1:]``).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    previous = None
+    with contextlib.suppress(ValueError):  # only the main thread may set handlers
+        previous = signal.signal(signal.SIGTERM, _on_sigterm(os.getpid()))
     try:
         return _dispatch(argv)
     except (ScenarioError, UsageError) as err:
@@ -650,12 +825,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: no results folder was written", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except Terminated:
+        print("\nterminated (SIGTERM): no results folder was written", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError:  # e.g. `p2psim schema | head`: the reader left, nothing to report
         sys.stderr.close()
         return EXIT_OK
     except OSError as err:  # disk full, permission denied: the user can act on it
         print(f"error: {err}", file=sys.stderr)
         return EXIT_FAILED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

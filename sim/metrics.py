@@ -20,6 +20,8 @@ import pandas as pd
 
 from sim.vocabulary import (
     DISORDERLY_CAUSES,
+    EXIT_CAUSES,
+    FAILURE_CAUSES,
     STRESS_SOURCES,
     Carrier,
     EventKind,
@@ -298,12 +300,17 @@ def summarize(model: P2PModel) -> dict:
     led = model.ledger
     inv = model.investors
     failures = model.failures
-    by_cause = {str(c): 0 for c in FailureCause}
+    # A failure leaves an estate in resolution (claims unpaid); an exit leaves owing nothing
+    # (orderly exits, and closures by order of platforms that had repaid everyone). They are
+    # counted apart, so platforms_ever = platforms_open_end + failures + exits.
+    by_cause = {str(c): 0 for c in FAILURE_CAUSES}
+    exits_by_cause = {str(c): 0 for c in EXIT_CAUSES}
     for f in failures:
         by_cause[f["cause"]] = by_cause.get(f["cause"], 0) + 1
     for e in model.events:
         if e["event"] == EventKind.EXIT:
-            by_cause[e["cause"]] = by_cause.get(e["cause"], 0) + 1
+            exits_by_cause[e["cause"]] = exits_by_cause.get(e["cause"], 0) + 1
+    left = {c: by_cause.get(c, 0) + exits_by_cause.get(c, 0) for c in FailureCause}
     invested = led.total("deposits") + led.total("interest_capitalised")
     written_off = led.total("claims_written_off")
     shortfall = estate_shortfalls(model)
@@ -321,8 +328,13 @@ def summarize(model: P2PModel) -> dict:
         "days": model.day,
         "platforms_ever": int(model.platforms.n),
         "platforms_open_end": int(model.platforms.open_mask().sum()),
+        # Still paying investors, whether taking new money or not (winding down, an outage):
+        # platforms_ever = platforms_operating_end + failures + exits.
+        "platforms_operating_end": int(model.platforms.operating_mask().sum()),
         "failures": len(failures),
         **{f"failures_{c}": n for c, n in by_cause.items()},
+        "exits": sum(exits_by_cause.values()),
+        **{f"exits_{c}": n for c, n in exits_by_cause.items()},
         "failures_disorderly": sum(by_cause[c] for c in DISORDERLY_CAUSES),
         "first_failure_day": first,
         "cascade_size": sum(1 for f in failures if first is not None and f["day"] > first),
@@ -349,7 +361,7 @@ def summarize(model: P2PModel) -> dict:
         "final_investor_claims": float(ts["investor_claims"].iloc[-1]),
         "mean_promised_rate_end": float(ts["mean_promised_rate"].iloc[-1]),
         # Shares of all exits from the market by cause (failures, closures and orderly exits).
-        **{f"failure_share_{c}": (n / sum(by_cause.values()) if sum(by_cause.values()) else 0.0)
-           for c, n in by_cause.items()},
+        **{f"failure_share_{c}": (n / sum(left.values()) if sum(left.values()) else 0.0)
+           for c, n in left.items()},
         **contagion_outcomes(model, ts),
     }

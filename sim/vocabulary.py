@@ -58,6 +58,11 @@ class FailureCause(StrEnum):
 
 
 DISORDERLY_CAUSES = (FailureCause.RUN, FailureCause.INSOLVENCY, FailureCause.ABSCONDING)
+# A failure leaves an estate in resolution; an exit leaves the market owing nothing. Closures by
+# order can be either, depending on whether the platform still owed its investors.
+FAILURE_CAUSES = tuple(c for c in FailureCause if c != FailureCause.ORDERLY_EXIT)
+EXIT_CAUSES = (FailureCause.ORDERLY_EXIT, FailureCause.REGULATORY_CLOSURE,
+               FailureCause.SUPERVISORY_WINDDOWN)
 
 
 class Channel(StrEnum):
@@ -155,11 +160,16 @@ class Outcome:
 def _failure_outcomes() -> list[Outcome]:
     labels = {FailureCause.RUN: "failures: run", FailureCause.INSOLVENCY: "failures: insolvency",
               FailureCause.ABSCONDING: "failures: owner absconded",
-              FailureCause.REGULATORY_CLOSURE: "failures: closed by regulator",
-              FailureCause.SUPERVISORY_WINDDOWN: "failures: wound down by supervisor",
-              FailureCause.ORDERLY_EXIT: "orderly exits"}
-    return [Outcome(f"failures_{c}", labels[c], Unit.COUNT,
-                    0 if c == FailureCause.ORDERLY_EXIT else -1) for c in FailureCause]
+              FailureCause.REGULATORY_CLOSURE: "failures: closed by regulator, owing investors",
+              FailureCause.SUPERVISORY_WINDDOWN: "failures: wound down by supervisor, owing"}
+    return [Outcome(f"failures_{c}", labels[c], Unit.COUNT, -1) for c in FAILURE_CAUSES]
+
+
+def _exit_outcomes() -> list[Outcome]:
+    labels = {FailureCause.ORDERLY_EXIT: "exits: orderly (thin equity, wound down)",
+              FailureCause.REGULATORY_CLOSURE: "exits: closed by regulator, owing nothing",
+              FailureCause.SUPERVISORY_WINDDOWN: "exits: wound down by supervisor, owing nothing"}
+    return [Outcome(f"exits_{c}", labels[c], Unit.COUNT) for c in EXIT_CAUSES]
 
 
 _CARRIER_LABELS = {Carrier.SHOCK: "failures hit directly (shock)",
@@ -169,9 +179,13 @@ _CARRIER_LABELS = {Carrier.SHOCK: "failures hit directly (shock)",
 CORE_OUTCOMES: tuple[Outcome, ...] = (
     Outcome("days", "days simulated", Unit.DAY),
     Outcome("platforms_ever", "platforms (ever)", Unit.COUNT),
-    Outcome("platforms_open_end", "platforms open at end", Unit.COUNT),
-    Outcome("failures", "failures (incl. absconding)", Unit.COUNT, -1),
+    Outcome("platforms_open_end", "platforms open to new money at end", Unit.COUNT),
+    Outcome("platforms_operating_end", "platforms operating at end (still paying investors)",
+            Unit.COUNT),
+    Outcome("failures", "failures (left an estate owing investors)", Unit.COUNT, -1),
     *_failure_outcomes(),
+    Outcome("exits", "exits (left owing investors nothing)", Unit.COUNT),
+    *_exit_outcomes(),
     Outcome("failures_disorderly", "disorderly failures (run, insolvency, absconding)",
             Unit.COUNT, -1),
     Outcome("first_failure_day", "first failure (day)", Unit.DAY),
@@ -194,7 +208,8 @@ CORE_OUTCOMES: tuple[Outcome, ...] = (
     Outcome("peak_unpaid_backlog", "peak unpaid backlog", Unit.YUAN, -1),
     Outcome("final_investor_claims", "investor claims at end", Unit.YUAN),
     Outcome("mean_promised_rate_end", "mean promised rate at end", Unit.RATE),
-    *(Outcome(f"failure_share_{c}", f"share of failures: {c.replace('_', ' ')}", Unit.SHARE)
+    *(Outcome(f"failure_share_{c}", f"share of failures and exits: {c.replace('_', ' ')}",
+              Unit.SHARE)
       for c in FailureCause),
     Outcome("contagion_multiplier", "contagion multiplier", Unit.RATIO, -1),
     Outcome("failures_direct", "failures hit directly by a shock", Unit.COUNT),

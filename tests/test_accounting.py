@@ -224,6 +224,25 @@ def test_an_injected_bug_is_caught(model, name):
         model.ledger.check(model)
 
 
+NON_FINITE = {
+    "platform cash": lambda m, v: m.platforms.cash.__setitem__(0, v),
+    "investor cash": lambda m, v: m.investors.cash.__setitem__(1, v),
+    "position principal": lambda m, v: m.investors.pos_principal.__setitem__(
+        np.flatnonzero(m.investors.pos_platform >= 0)[0], v),
+    "loan book": lambda m, v: m.loans.principal.__setitem__(live_real_loans(m)[0], v),
+    "flow deposits": lambda m, v: m.ledger.flows["deposits"].__setitem__(0, v),
+}
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("name", sorted(NON_FINITE))
+def test_a_non_finite_stock_or_flow_fails_the_check(model, name, value):
+    # A NaN compares false with every tolerance, so a gap test alone would pass it (issue #9).
+    NON_FINITE[name](model, value)
+    with pytest.raises(AccountingError, match=f"{name} holds a value that is not a finite"):
+        model.ledger.check(model)
+
+
 def test_an_injected_bug_stops_a_checked_run():
     model = model_of(calm_scenario(), 2)
     model.platforms.cash[1] += 1_000.0

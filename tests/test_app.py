@@ -137,7 +137,7 @@ def test_a_market_too_big_to_watch_is_refused_with_a_pointer_to_p2psim_run():
 
 def test_a_scenario_the_model_cannot_set_up_names_the_source():
     bad = SMALL + '\n[[shocks]]\ntype = "rumour"\nstart = 5\nplatform = "Nowhere"\n'
-    with pytest.raises(ScenarioError, match=r"^mine\.toml: field 'shocks\.platform'"):
+    with pytest.raises(ScenarioError, match=r"^mine\.toml: field 'shocks\.0\.platform'"):
         ClassroomModel(bad, source="mine.toml")
 
 

@@ -45,7 +45,7 @@ CASES = {
     "png_file": Case((), ("not a text file",), PNG_BYTES, command="run"),
     "random_text": Case((), ("not valid TOML",), "Dear user,\nthis is a letter, not TOML.\n"),
     "shock_names_no_platform": Case(
-        ("--steps", "3", "--no-progress"), ("shocks.platform", "Nowhere"),
+        ("--steps", "3", "--no-progress"), ("shocks.0.platform", "Nowhere"),
         "[investors]\ncount = 50\n[borrowers]\ncount = 10\n[platforms]\ncount = 3\n"
         '[[shocks]]\ntype = "rumour"\nplatform = "Nowhere"\nstart = 2\nsize = 1\n',
         command="run"),
@@ -67,7 +67,7 @@ MORE_CASES = {
                                "[platforms]\nrate_min = 0.3\nrate_max = 0.1\n"),
     "set_rate_above_one": Case(("--set", "market.outside_rate=2"), ("market.outside_rate", "2")),
     "set_without_equals": Case(("--set", "investors.count"), ("dotted.key=value",)),
-    "set_into_a_value": Case(("--set", "run.days.x=1"), ("'days' is not a table",)),
+    "set_into_a_value": Case(("--set", "run.days.x=1"), ("is a value, not a table",)),
     "negative_seed": Case(("--seed", "-1"), ("run.seed", "-1"), command="run"),
     # Bad policy configurations.
     "policy_share_above_one": Case(
@@ -153,7 +153,7 @@ def test_directory_instead_of_file(finished):
 @pytest.mark.slow
 def test_out_that_is_not_a_run_folder_is_left_alone(finished):
     path, proc = finished["out_not_a_run_folder"]
-    assert_clean_error(proc, path, "not a p2psim run folder")
+    assert_clean_error(proc, path, "not a p2psim results folder")
     assert [p.name for p in path.iterdir()] == ["notes.txt"]
 
 

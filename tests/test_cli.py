@@ -64,7 +64,7 @@ def test_bad_out_is_refused_before_running(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sim.experiments.runner, "run_scenario", must_not_run)
     (tmp_path / "notes.txt").write_text("keep me")
     assert cli.main(["run", str(BASELINE), "--out", str(tmp_path)]) == 2
-    assert "not a p2psim run folder" in capsys.readouterr().err
+    assert "not a p2psim results folder" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
@@ -133,7 +133,7 @@ def test_summary_table_formats_yuan_shares_and_missing_values():
     assert rows["investor losses, share invested"] == "1.23%"
     assert rows["first failure (day)"] == "none"
     assert rows["mean promised rate at end"] == "n/a"
-    assert rows["failures (incl. absconding)"] == "12"
+    assert rows["failures (left an estate owing investors)"] == "12"
     assert rows["brand new outcome share"] == "50.00%"
     assert "not a number" not in rows
     assert "reserve fees" not in rows and "ew hits" not in rows, "empty policy outcomes hidden"

@@ -121,7 +121,7 @@ def test_crash_while_replacing_keeps_the_earlier_run(stub_plots, tiny_result, tm
     before = {p.name: p.read_bytes() for p in target.iterdir()}
     monkeypatch.setattr(results, "write_tables", half_written_then(CrashError))
     with pytest.raises(CrashError):
-        results.write_run(tiny_result, target)
+        results.write_run(tiny_result, target, overwrite=True)
     assert {p.name: p.read_bytes() for p in target.iterdir()} == before
     assert leftovers(tmp_path) == []
 
@@ -140,17 +140,63 @@ def test_failed_swap_puts_the_earlier_run_back(stub_plots, tiny_result, tmp_path
 
     monkeypatch.setattr(results.os, "rename", rename)
     with pytest.raises(CrashError):
-        results.write_run(tiny_result, target)
+        results.write_run(tiny_result, target, overwrite=True)
     assert (target / "manifest.json").read_bytes() == manifest
     assert leftovers(tmp_path) == []
 
 
-def test_explicit_out_replaces_an_earlier_run(stub_plots, tiny_result, tmp_path):
+def test_overwrite_replaces_an_earlier_run(stub_plots, tiny_result, tmp_path):
     target = results.write_run(tiny_result, tmp_path / "run")
-    (target / "stale.txt").write_text("from an older version")
-    results.write_run(tiny_result, target)
+    with pytest.raises(results.OutputError, match="--overwrite"):
+        results.write_run(tiny_result, target)
+    results.write_run(tiny_result, target, overwrite=True)
     assert {p.name for p in target.iterdir()} == EXPECTED
     assert leftovers(tmp_path) == []
+
+
+def test_a_file_added_to_a_run_folder_makes_it_the_users(stub_plots, tiny_result, tmp_path):
+    target = results.write_run(tiny_result, tmp_path / "run")
+    (target / "notes.txt").write_text("my notes on this run")
+    with pytest.raises(results.OutputError, match="did not write there.*notes.txt"):
+        results.write_run(tiny_result, target, overwrite=True)
+    assert (target / "notes.txt").read_text() == "my notes on this run"
+
+
+def test_a_bare_manifest_is_not_a_signature(stub_plots, tiny_result, tmp_path):
+    # The case: mkdir d; echo {} > d/manifest.json; echo x > d/thesis.tex
+    d = tmp_path / "d"
+    d.mkdir()
+    (d / "manifest.json").write_text("{}")
+    (d / "thesis.tex").write_text("x")
+    for overwrite in (False, True):
+        with pytest.raises(results.OutputError, match="not a p2psim results folder"):
+            results.write_run(tiny_result, d, overwrite=overwrite)
+    assert sorted(p.name for p in d.iterdir()) == ["manifest.json", "thesis.tex"]
+
+
+def test_a_folder_of_another_kind_is_never_replaced(stub_plots, tiny_result, tmp_path):
+    target = results.write_run(tiny_result, tmp_path / "run")
+    with pytest.raises(results.OutputError, match="not a compare"):
+        results.check_out_dir(target, "compare", overwrite=True)
+
+
+def test_stale_staging_of_a_dead_writer_is_removed(stub_plots, tiny_result, tmp_path):
+    dead = tmp_path / ".run.pid999999999.abc123.partial"  # no such process
+    dead.mkdir()
+    (dead / "timeseries.csv").write_text("half")
+    live = tmp_path / f".run.pid{os.getpid()}.zzz.partial"  # ours: a live writer's
+    live.mkdir()
+    results.write_run(tiny_result, tmp_path / "run")
+    assert not dead.exists() and live.exists()
+
+
+def test_unwritable_target_is_refused_before_any_work(tmp_path):
+    with pytest.raises(results.OutputError, match="cannot write"):
+        results.check_out_dir("/sys/p2psim-test/run")
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(results.OutputError, match="is a file"):
+        results.check_out_dir(blocker / "sub" / "run")
 
 
 def test_empty_folder_is_used(stub_plots, tiny_result, tmp_path):
@@ -163,7 +209,7 @@ def test_refuses_to_replace_what_is_not_a_run(stub_plots, tiny_result, tmp_path)
     precious = tmp_path / "thesis"
     precious.mkdir()
     (precious / "chapter1.tex").write_text("years of work")
-    with pytest.raises(results.OutputError, match="not a p2psim run folder"):
+    with pytest.raises(results.OutputError, match="not a p2psim results folder"):
         results.write_run(tiny_result, precious)
     assert [p.name for p in precious.iterdir()] == ["chapter1.tex"]
     afile = tmp_path / "notes.txt"

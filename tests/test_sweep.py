@@ -202,8 +202,13 @@ def test_cli_sweep_writes_a_report_and_resumes(tmp_path, capsys):
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "src='data:image/png;base64," in page and "http" not in page.split("<body>")[1]
     assert "S1" in page and "rumour size" in page
+    # Again into the same report folder: refused without --overwrite (nothing run), then the
+    # store resumes every run and the report is replaced.
     code, out, err = run_cli(["sweep", path, "--no-progress", "--out", str(tmp_path / "r")],
                              capsys)
+    assert code == 2 and "--overwrite" in err
+    code, out, err = run_cli(["sweep", path, "--no-progress", "--out", str(tmp_path / "r"),
+                              "--overwrite"], capsys)
     assert code == 0 and "0 runs now, 20 resumed" in out
 
 

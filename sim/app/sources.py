@@ -12,10 +12,11 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim import shipped
 from sim.app.lessons import LESSONS, Lesson
 from sim.config import Scenario, ScenarioError, validate_scenario
 
-SCENARIOS_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIOS_DIR = shipped.folder()  # installed package data or the checkout's scenarios/
 MAX_TEXT_CHARS = 200_000  # a scenario file is a few kB; anything bigger is not one
 NO_COMPARISON = "none"
 
@@ -57,6 +58,7 @@ def scenario_from_text(text: str, source: str) -> Scenario:
         ScenarioError: empty, too long, not TOML, or not a valid scenario; the message names
             ``source`` and the field, like :func:`sim.config.load_scenario`'s.
     """
+    text = text.removeprefix("\ufeff")  # a byte-order mark, as a file's reader skips it
     if not text.strip():
         raise ScenarioError(f"{source}: the file is empty; a scenario needs at least a name")
     if len(text) > MAX_TEXT_CHARS:
@@ -66,6 +68,9 @@ def scenario_from_text(text: str, source: str) -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{source}: not valid TOML ({err})") from None
+    if not data:
+        raise ScenarioError(f"{source}: the text has no settings (only comments or blank lines); "
+                            "a scenario needs at least a name")
     return validate_scenario(data, source=source)
 
 

@@ -3,7 +3,8 @@
 A scenario is a TOML file whose tables map onto pydantic models: the scenario's own tables
 (:mod:`sim.config.sections`), the shock list and one table per policy, assembled from the
 registries (:mod:`sim.config.scenario`), and read with one clear message per mistake
-(:mod:`sim.config.loading`). Every field states its unit: one step is one day, money is yuan,
+(:mod:`sim.config.loading`), checked across fields (:mod:`sim.config.checks`) and sized
+against the machine's memory (:mod:`sim.config.memory`). Every field states its unit: one step is one day, money is yuan,
 rates are annual fractions (0.10 = 10% a year), shares are fractions in [0, 1].
 """
 

@@ -126,6 +126,12 @@ def set_dotted(data: dict, key: str, value: Any) -> dict:
             raise ScenarioError(f"'{key}': '{where}' is a value, not a table")
         if last:
             node[part] = value
+        elif part not in node and parts[depth + 1].isdigit():
+            # An index into a list the scenario does not have: creating a table named "0"
+            # would only give a confusing type error later.
+            where = SEPARATOR.join(parts[: depth + 1])
+            raise ScenarioError(f"'{key}': the scenario has no entries in '{where}', so index "
+                                f"{parts[depth + 1]} is out of range")
         else:
             node = node.setdefault(part, {})
     return data

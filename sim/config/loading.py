@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.config.checks import check_scenario
+from sim.config.dotted import set_dotted
 from sim.config.scenario import scenario_model
 from sim.schema import ScenarioError
 
@@ -61,21 +63,32 @@ def _parse_override_value(text: str) -> Any:
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """Apply ``dotted.key=value`` overrides to raw scenario data (validated afterwards)."""
+    """Apply ``dotted.key=value`` overrides to raw scenario data (validated afterwards).
+
+    Keys follow :mod:`sim.config.dotted`: tables by name, list entries by index
+    (``shocks.0.size=2``, ``platforms.custom.1.leverage=20``); an index must name an entry the
+    file has. Values are read as TOML (numbers, booleans, lists, quoted strings), else as text.
+
+    Args:
+        data: scenario data, changed in place.
+        overrides: ``key=value`` strings, in order.
+
+    Returns:
+        ``data``.
+
+    Raises:
+        ScenarioError: a malformed override or a key that cannot be reached.
+    """
     for item in overrides:
         if "=" not in item:
             raise ScenarioError(f"--set '{item}': expected dotted.key=value, e.g. run.days=365")
         key, _, raw = item.partition("=")
-        parts = [p for p in key.strip().split(".") if p]
-        if not parts:
+        if not key.strip():
             raise ScenarioError(f"--set '{item}': empty key")
-        node = data
-        for part in parts[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ScenarioError(f"--set '{item}': '{part}' is not a table")
-            node = child
-        node[parts[-1]] = _parse_override_value(raw.strip())
+        try:
+            set_dotted(data, key.strip(), _parse_override_value(raw.strip()))
+        except ScenarioError as err:
+            raise ScenarioError(f"--set '{item}': {err}") from None
     return data
 
 
@@ -87,23 +100,37 @@ def read_scenario_data(path: str | Path) -> dict:
     if path.is_dir():
         raise ScenarioError(f"{path}: is a directory, expected a .toml scenario file")
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: a byte-order mark (some Windows editors add one) is skipped, not an error.
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise ScenarioError(f"{path}: not a text file; expected a TOML scenario") from None
+    except OSError as err:
+        raise ScenarioError(f"{path}: cannot be read ({err.strerror or err})") from None
     if not text.strip():
         raise ScenarioError(f"{path}: the file is empty; a scenario needs at least a name")
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"{path}: not valid TOML ({err})") from None
+    if not data:  # only comments: as empty, not silently the full baseline
+        raise ScenarioError(f"{path}: the file has no settings (only comments or blank lines); "
+                            "a scenario needs at least a name")
+    return data
 
 
 def validate_scenario(data: dict, source: str = "scenario"):
-    """Validate raw data into a :class:`Scenario`, raising :class:`ScenarioError` on any problem."""
+    """Validate raw data into a :class:`Scenario`, raising :class:`ScenarioError` on any problem.
+
+    The fields are checked one by one (the schema), then across fields
+    (:func:`sim.config.checks.check_scenario`: shock targets, platform names and counts, owner
+    shares), so every caller (validate, run, compare, sweep points, the app) refuses the same.
+    """
     try:
-        return scenario_model().model_validate(data)
+        scenario = scenario_model().model_validate(data)
     except ValidationError as err:
         raise ScenarioError(_format_validation_error(err, source)) from None
+    check_scenario(scenario, source)
+    return scenario
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None):

@@ -44,13 +44,13 @@ def _shock_model(shocks: tuple) -> type[Section]:
         type: Literal[kinds] = Field(description="Shock type: " + ", ".join(kinds) + ".")
         start: Days = Field(description="Day the shock fires.")
         duration: Days = Field(1, description="Days it lasts (deadline: days until the deadline).")
-        size: Annotated[float, Field(ge=0.0)] = Field(
+        size: Annotated[float, Field(ge=0.0, le=1e15)] = Field(
             1.0, description="Strength; its unit depends on the type (" + meanings + ").")
         platform: str | None = Field(
             None, description="Target platform: a custom name, an id such as P0003, or "
             "'largest'. Omit for the whole market (fraud and outage then hit the largest "
             "platform).")
-        sector: Annotated[int, Field(ge=0)] | None = Field(
+        sector: Annotated[int, Field(ge=0, le=63)] | None = Field(
             None, description="Credit shocks only: the sector hit (0-based); omit for all "
             "sectors.")
 

@@ -12,14 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from sim.schema import Count, Days, Money, Rate, Section, Share
+from sim.schema import DAYS_MAX, MONEY_MAX, Count, Days, Money, Rate, Section, Share
 
 
 class RunConfig(Section):
     """How long to run and how."""
 
     days: Days = Field(730, description="Simulated days (one step is one day).")
-    seed: Annotated[int, Field(ge=0)] = Field(20130601, description="Seed of the model's generator.")
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = Field(20130601, description="Seed of the model's generator.")
     check_invariants: bool = Field(
         False, description="Check money conservation every step (always on in tests)."
     )
@@ -52,7 +52,7 @@ class MarketConfig(Section):
     transfer_discount: Share = Field(
         0.03, description="Debt-transfer market discount on loan principal in calm times, share."
     )
-    fire_sale_impact: Annotated[float, Field(ge=0.0)] = Field(
+    fire_sale_impact: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
         3.0,
         description="Extra discount per unit of the day's sales as a share of all live loans "
         "(price impact, Shleifer-Vishny).",
@@ -77,7 +77,7 @@ class CustomPlatform(Section):
         None, description="Target cash as a share of product liabilities."
     )
     screening: Share | None = Field(None, description="Screening quality, 0 (none) to 1 (perfect).")
-    visibility: Annotated[float, Field(gt=0.0)] = Field(
+    visibility: Annotated[float, Field(gt=0.0, le=1e6)] = Field(
         1.0, description="Relative weight in investors' consideration sets (advertising, brand)."
     )
     business_model: Annotated[int, Field(ge=0, le=15)] | None = Field(
@@ -98,17 +98,17 @@ class PlatformConfig(Section):
     visibility_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
         1.0, description="Log-sd of platforms' visibility (their weight in investors' "
         "consideration sets), which sets their size: a few platforms hold most of the money.")
-    real_claims_per_platform: Annotated[float, Field(gt=0.0)] = Field(
+    real_claims_per_platform: Annotated[float, Field(gt=0.0, le=MONEY_MAX)] = Field(
         4.65e8, description="Mean investor claims per operating platform in the real market the "
         "sample stands for at day 0, yuan (465 million at end-2017). It converts a simulated "
         "platform's capital into real registered capital, yuan, which regulation and owner "
         "types refer to.")
     share_ponzi: Share = Field(0.02, description="Share of Ponzi owners at reference capital.")
     share_fraud: Share = Field(0.02, description="Share of fraudulent owners at reference capital.")
-    fraud_capital_reference: Annotated[float, Field(gt=0.0)] = Field(
+    fraud_capital_reference: Annotated[float, Field(gt=0.0, le=MONEY_MAX)] = Field(
         3e7, description="Registered capital (real yuan) at which the fraud-prone shares are "
         "share_ponzi and share_fraud (about the median of 2017 entrants).")
-    fraud_capital_elasticity: Annotated[float, Field(ge=0.0)] = Field(
+    fraud_capital_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
         0.5,
         description="Fraud-prone shares scale with (fraud_capital_reference / registered "
         "capital)^elasticity: low-capital entrants are more often fraud-prone.",
@@ -147,7 +147,7 @@ class PlatformConfig(Section):
     loan_terms_days: list[Days] = Field(
         [180, 360, 540, 720], min_length=1, description="Menu of loan maturities, days."
     )
-    loan_term_reach_days: Annotated[float, Field(ge=1.0)] = Field(
+    loan_term_reach_days: Annotated[float, Field(ge=1.0, le=1e6)] = Field(
         100_000.0, description="Longest loan a new platform makes, days; it grows with the "
         "platform's age (loan_term_reach_growth). The default lets every platform use the "
         "whole menu.")
@@ -209,7 +209,7 @@ class PlatformConfig(Section):
     entry_boom_fraud: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         0.0, description="Fraud-prone shares of entrants x exp(boom_fraud x annualised claims "
         "growth): booms draw more fraud-prone entrants.")
-    max_platforms: Annotated[int, Field(ge=1)] = Field(
+    max_platforms: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         2000, description="Upper bound on platforms ever created (sizes the arrays)."
     )
     custom: list[CustomPlatform] = Field(default_factory=list, description="Named platforms.")
@@ -226,7 +226,7 @@ class InvestorConfig(Section):
 
     count: Count = Field(100_000, description="Number of investors.")
     wealth_min: Money = Field(2e4, description="Pareto scale of investible wealth, yuan.")
-    wealth_alpha: Annotated[float, Field(gt=1.0)] = Field(1.8, description="Pareto tail index.")
+    wealth_alpha: Annotated[float, Field(gt=1.0, le=100.0)] = Field(1.8, description="Pareto tail index.")
     p2p_share_mean: Share = Field(0.35, description="Mean target share of wealth held in P2P.")
     max_holdings: Annotated[int, Field(ge=1, le=16)] = Field(
         4, description="Product positions an investor can hold at once."
@@ -237,10 +237,10 @@ class InvestorConfig(Section):
     literacy_mean: Share = Field(0.35, description="Mean financial literacy, 0-1 (Beta).")
     risk_tolerance_mean: Share = Field(0.5, description="Mean risk tolerance, 0-1 (Beta).")
     attention_mean: Share = Field(0.5, description="Mean attention to news, 0-1 (Beta).")
-    review_days: Annotated[float, Field(ge=1.0)] = Field(
+    review_days: Annotated[float, Field(ge=1.0, le=DAYS_MAX)] = Field(
         20.0, description="Mean days between reviews of uninvested cash."
     )
-    choice_sensitivity: Annotated[float, Field(ge=0.0)] = Field(
+    choice_sensitivity: Annotated[float, Field(ge=0.0, le=10_000.0)] = Field(
         60.0, description="Logit sensitivity per unit of annual risk-adjusted yield."
     )
     consideration_set: Annotated[int, Field(ge=1, le=64)] = Field(
@@ -252,25 +252,25 @@ class InvestorConfig(Section):
     prior_failure_prob: Share = Field(
         0.03, description="Prior annual failure probability investors attach to any platform."
     )
-    signal_noise: Annotated[float, Field(ge=0.0)] = Field(
+    signal_noise: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
         0.05, description="Sd of investors' signal of a platform's true risk (disclosure noise)."
     )
     fake_loan_visibility: Share = Field(
         0.25, description="Share of a Ponzi platform's fake loans that shows in investors' "
         "signal of its risk without a disclosure regime (the rest look like ordinary loans).")
-    fear_half_life_days: Annotated[float, Field(gt=0.0)] = Field(
+    fear_half_life_days: Annotated[float, Field(gt=0.0, le=DAYS_MAX)] = Field(
         20.0, description="Half-life of personal fear, days."
     )
-    delay_fear: Annotated[float, Field(ge=0.0)] = Field(
+    delay_fear: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         0.5, description="Fear (annual failure probability) added by a delayed payment."
     )
-    news_weight: Annotated[float, Field(ge=0.0)] = Field(
+    news_weight: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         0.6, description="Perceived annual failure probability added by public distress news."
     )
-    liquidity_need_per_year: Annotated[float, Field(ge=0.0)] = Field(
+    liquidity_need_per_year: Annotated[float, Field(ge=0.0, le=365.0)] = Field(
         2.0, description="Rate at which a demand position is redeemed for ordinary needs, per year."
     )
-    panic_redemption: Annotated[float, Field(ge=0.0)] = Field(
+    panic_redemption: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         0.25, description="Daily probability of redeeming a demand position at maximal fear."
     )
     panic_threshold: Share = Field(
@@ -297,7 +297,7 @@ class BorrowerConfig(Section):
 
     count: Count = Field(20_000, description="Number of borrowers.")
     pd_mean: Share = Field(0.06, description="Mean true annual default probability.")
-    pd_concentration: Annotated[float, Field(gt=0.0)] = Field(
+    pd_concentration: Annotated[float, Field(gt=0.0, le=10_000.0)] = Field(
         8.0, description="Beta concentration of true default probability (higher = less spread)."
     )
     misreport_share: Share = Field(
@@ -307,12 +307,12 @@ class BorrowerConfig(Section):
         0.6, description="Share by which a misreporter understates its default probability."
     )
     loan_size_median: Money = Field(8e4, description="Median loan demand, yuan (lognormal).")
-    loan_size_sigma: Annotated[float, Field(ge=0.0)] = Field(0.8, description="Log-sd of loan size.")
+    loan_size_sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(0.8, description="Log-sd of loan size.")
     max_lenders: Annotated[int, Field(ge=1, le=8)] = Field(
         3, description="Platforms a borrower may borrow from at once."
     )
     sectors: Annotated[int, Field(ge=1, le=64)] = Field(6, description="Number of sectors.")
-    apply_per_year: Annotated[float, Field(ge=0.0)] = Field(
+    apply_per_year: Annotated[float, Field(ge=0.0, le=365.0)] = Field(
         12.0, description="Rate at which a borrower with spare capacity applies, per year."
     )
     default_recovery: Share = Field(
@@ -336,7 +336,7 @@ class InformationChannel(Section):
     """News of a failure raises perceived risk of similar platforms [S0 §IV.A; MODEL.md 1]."""
 
     enabled: bool = Field(True, description="Switch the channel on or off.")
-    strength: Annotated[float, Field(ge=0.0)] = Field(
+    strength: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         0.6, description="News intensity a failure sends to an identical platform (1 = distress).")
     rate_scale: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
         0.01, description="Width of the rate-class kernel: similarity exp(-(gap / scale)^2 / 2) "
@@ -344,7 +344,7 @@ class InformationChannel(Section):
     other_model_weight: Share = Field(
         0.2, description="Similarity of platforms with different business models, relative to "
         "the same model.")
-    memory_days: Annotated[float, Field(gt=0.0)] = Field(
+    memory_days: Annotated[float, Field(gt=0.0, le=DAYS_MAX)] = Field(
         30.0, description="E-folding time of failure news, days.")
 
 
@@ -352,7 +352,7 @@ class HerdingChannel(Section):
     """Neighbours' withdrawals and losses raise an investor's fear (small-world network)."""
 
     enabled: bool = Field(False, description="Switch the channel on or off.")
-    strength: Annotated[float, Field(ge=0.0)] = Field(
+    strength: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         0.5, description="Fear (annual failure probability) added when all neighbours are in "
         "distress, scaled by 1 - literacy.")
     neighbours: Annotated[int, Field(ge=2, le=50)] = Field(
@@ -364,7 +364,7 @@ class SharedInvestorChannel(Section):
     """A loss or freeze at one platform makes its investors pull out of their other platforms."""
 
     enabled: bool = Field(True, description="Switch the channel on or off.")
-    strength: Annotated[float, Field(ge=0.0)] = Field(
+    strength: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         0.15, description="Fear (annual failure probability) added by a delay or loss anywhere.")
 
 
@@ -372,9 +372,9 @@ class CommonBorrowerChannel(Section):
     """A lender's failure stops refinancing and raises its borrowers' default hazard elsewhere."""
 
     enabled: bool = Field(True, description="Switch the channel on or off.")
-    strength: Annotated[float, Field(ge=0.0)] = Field(
+    strength: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         3.0, description="Hazard multiplier bump for a borrower whose lender failed.")
-    decay_days: Annotated[float, Field(gt=0.0)] = Field(
+    decay_days: Annotated[float, Field(gt=0.0, le=DAYS_MAX)] = Field(
         90.0, description="E-folding time of lost-refinancing stress, days.")
 
 
@@ -382,7 +382,7 @@ class FireSaleChannel(Section):
     """Forced sales depress debt-transfer prices for every seller, and investors see the prices."""
 
     enabled: bool = Field(True, description="Switch the channel on or off.")
-    signal_weight: Annotated[float, Field(ge=0.0)] = Field(
+    signal_weight: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         1.0, description="Perceived failure probability added per unit of excess discount "
         "times a platform's loans-to-claims ratio.")
 

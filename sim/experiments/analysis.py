@@ -144,14 +144,26 @@ def compare_outcomes(runs: pd.DataFrame, set_names: list[str]) -> pd.DataFrame:
 def significant(row) -> bool:
     """Whether a comparison-table row's confidence interval excludes zero.
 
+    A difference that is the same in every replication has an interval of zero width: the t
+    rule has no spread to work with, so it says nothing about the difference, and such a row is
+    never significant (:func:`zero_variance` finds them; the tables say so).
+
     Args:
         row: a row of :func:`compare_outcomes` (anything with ``ci_low`` and ``ci_high``).
 
     Returns:
-        True when both ends are finite and on the same side of zero.
+        True when both ends are finite, the interval has a width, and it lies on one side of
+        zero.
     """
     low, high = row["ci_low"], row["ci_high"]
-    return bool(np.isfinite(low) and np.isfinite(high) and (low > 0 or high < 0))
+    return bool(np.isfinite(low) and np.isfinite(high) and high > low
+                and (low > 0 or high < 0))
+
+
+def zero_variance(row) -> bool:
+    """Whether a row's paired difference is the same, and not zero, in every replication."""
+    low, high = row["ci_low"], row["ci_high"]
+    return bool(np.isfinite(low) and np.isfinite(high) and high == low and low != 0)
 
 
 def verdict(row, better: int) -> str:

@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-TARGETS_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "data"
+from sim import shipped
+
+TARGETS_DIR = shipped.folder() / "data"  # the shipped data, installed or in a checkout
 REFERENCE_YEAR = 2017  # money is indexed to this year (the peak of lending)
 DAYS_PER_MONTH = 365.0 / 12.0
 

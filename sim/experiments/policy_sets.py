@@ -153,7 +153,7 @@ def load_policy_file(path: str | Path, scenario: Scenario | None = None) -> list
         raise PolicySetError(f"{path}: no such policy file"
                              + (" (it is a folder)" if path.is_dir() else ""))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is not an error
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise PolicySetError(f"{path}: not a valid TOML policy file ({err})") from None
     extra = sorted(set(data) - {"set"})

@@ -427,9 +427,12 @@ def load_sweep(path: str | Path, overrides: list[str] | None = None) -> Sweep:
         raise SweepError(f"{path}: no such sweep file" + (" (it is a folder)" if path.is_dir()
                                                           else ""))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is not an error
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise SweepError(f"{path}: not a valid TOML sweep file ({err})") from None
+    if not data:
+        raise SweepError(f"{path}: the sweep file is empty (or only comments); it needs name, "
+                         "scenario, [design] and [[factors]]")
     spec = parse_spec(data, source=str(path))
     scenario_path = (path.parent / spec.scenario)
     base = load_scenario(scenario_path, overrides or [])

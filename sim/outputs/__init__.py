@@ -15,6 +15,8 @@ Data flows one way: a run or a comparison (:mod:`sim.experiments`) -> figures an
   outcomes against factors) and its report.
 * :mod:`~sim.outputs.results`: the only module that writes files: run, comparison and sweep
   folders (atomically, manifest last), their tables, PNGs and reports, and the store's files.
+* :mod:`~sim.outputs.folders`: where results may go (p2psim never replaces what it did not
+  write), checked before any work; staging folders and their clean-up.
 * :mod:`~sim.outputs.store`: the resumable results store (one Parquet file per run, committed
   atomically) and :func:`~sim.outputs.store.read_store`, which reads one back.
 """

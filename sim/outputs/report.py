@@ -21,7 +21,7 @@ import numpy as np
 
 import sim
 from sim import vocabulary
-from sim.experiments.analysis import significant, verdict
+from sim.experiments.analysis import significant, verdict, zero_variance
 from sim.experiments.compare import Comparison
 from sim.experiments.policy_sets import BASELINE
 from sim.outputs import formatting
@@ -81,6 +81,9 @@ def _unclear_part(comp: Comparison, name: str, outcome: str) -> str | None:
     unit = vocabulary.outcome(outcome).unit
     if row["diff"] == 0 and row["ci_low"] == row["ci_high"]:
         return f"{_label(outcome)} unchanged"
+    if zero_variance(row):  # the t interval needs spread; the same change every time has none
+        return (f"{_label(outcome)} {short(row['diff'], unit, signed=True)} in every "
+                "replication (no spread, so no interval)")
     return (f"{_label(outcome)} {short(row['diff'], unit, signed=True)} "
             f"(95% CI {interval(row['ci_low'], row['ci_high'], unit)})")
 

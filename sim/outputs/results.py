@@ -11,8 +11,9 @@ then is the staging folder renamed into place. An error or Ctrl-C at any point b
 removes the staging folder, so a folder holding ``manifest.json`` is always complete and a
 half-written one is never visible under the target name.
 
-Replacing an existing results folder (explicit ``--out``) moves the old folder aside, renames the
-new one in and only then deletes the old one; if the swap fails the old folder is put back.
+Replacing an existing results folder (``--out`` with ``--overwrite``, and only a p2psim folder of
+the same kind holding nothing else: :mod:`sim.outputs.folders`) moves the old folder aside, renames
+the new one in and only then deletes the old one; if the swap fails the old folder is put back.
 """
 
 from __future__ import annotations
@@ -55,14 +56,11 @@ from sim.outputs import (
     sweep_report,
     toml_text,
 )
+from sim.outputs.folders import MANIFEST, OutputError, signature, staging_folder
 
 DEFAULT_ROOT = Path("runs")
-MANIFEST = "manifest.json"
 PNG_DPI = 110  # resolution of every chart written
-
-
-class OutputError(Exception):
-    """The results cannot go where they were asked to; the message is meant for the user."""
+__all__ = ["MANIFEST", "OutputError"]  # re-exported: callers catch results.OutputError
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -189,33 +187,23 @@ def unique_folder(root: Path, name: str, tag: str = "", prefix: str = "") -> Pat
     return folder
 
 
-def check_out_dir(folder: str | Path) -> Path:
-    """Check that a run may be written to ``folder``; call it before a long run.
-
-    Allowed: a path that does not exist, an empty folder, or an earlier run folder (it has a
-    ``manifest.json``), which will be replaced. Anything else is refused, so a mistyped ``--out``
-    (``.``, a home folder, a source tree) can never be deleted.
+def check_out_dir(folder: str | Path, kind: str = "run", overwrite: bool = False) -> Path:
+    """Check that results of ``kind`` may be written to ``folder`` (see :mod:`.folders`).
 
     Args:
         folder: the ``--out`` target.
+        kind: ``run``, ``compare``, ``sweep`` or ``calibration``.
+        overwrite: an earlier p2psim folder of the same kind may be replaced.
 
     Returns:
         The absolute target path.
 
     Raises:
-        OutputError: the target is a file, or a non-empty folder that is not a run folder.
+        OutputError: the target may not be written.
     """
-    folder = Path(folder).expanduser().absolute()
-    if not folder.exists():
-        if folder.parent.exists() and not folder.parent.is_dir():
-            raise OutputError(f"--out {folder}: {folder.parent} is a file, not a folder")
-        return folder
-    if not folder.is_dir():
-        raise OutputError(f"--out {folder}: exists and is a file, not a run folder")
-    if any(folder.iterdir()) and not (folder / MANIFEST).is_file():
-        raise OutputError(f"--out {folder}: folder exists, is not empty and is not a p2psim run "
-                          f"folder (no {MANIFEST}); refusing to replace it. Choose a new path.")
-    return folder
+    from sim.outputs import folders
+
+    return folders.check_out_dir(folder, kind, overwrite)
 
 
 # ----------------------------------------------------------------------------- what
@@ -240,6 +228,7 @@ def manifest(result: RunResult, files: dict[str, str]) -> dict:
         "platform": platform.platform(),
         "command": sys.argv,
         "files": files,
+        **signature("run"),
     }
 
 
@@ -281,13 +270,17 @@ def write_tables(result: RunResult, folder: Path) -> None:
 
 
 def write_folder(out_dir: str | Path, write_contents: Callable[[Path], None],
-                 manifest_for: Callable[[dict[str, str]], dict]) -> Path:
+                 manifest_for: Callable[[dict[str, str]], dict], kind: str = "run",
+                 overwrite: bool = False) -> Path:
     """Build a results folder in staging, add its manifest last and swap it in atomically.
 
     Args:
-        out_dir: the target folder (checked with :func:`check_out_dir`).
+        out_dir: the target folder (checked with :func:`check_out_dir`, again just before the
+            swap, so a file added to it during the run is never deleted).
         write_contents: writes every file but the manifest into the folder it is given.
         manifest_for: the manifest, given file name -> sha256 of every file written.
+        kind: what the folder holds (``run``, ``compare``, ``sweep``, ``calibration``).
+        overwrite: an earlier p2psim folder of the same kind there may be replaced.
 
     Returns:
         The folder.
@@ -296,17 +289,17 @@ def write_folder(out_dir: str | Path, write_contents: Callable[[Path], None],
         OutputError: ``out_dir`` is not a place results may be written.
         OSError: the disk refused (permissions, space); nothing is left behind.
     """
-    folder = check_out_dir(out_dir)
+    folder = check_out_dir(out_dir, kind, overwrite)
     folder.parent.mkdir(parents=True, exist_ok=True)
     # Hidden and next to the target: same filesystem, so the final rename is atomic.
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".partial",
-                                    dir=folder.parent))
+    staging = staging_folder(folder)
     try:
         os.chmod(staging, _umask_mode(0o777))
         write_contents(staging)
         files = {p.name: _sha256(p) for p in sorted(staging.iterdir()) if p.is_file()}
         # Last: a manifest is the mark of a complete folder.
         (staging / MANIFEST).write_text(_json_text(manifest_for(files)), encoding="utf-8")
+        check_out_dir(folder, kind, overwrite)  # the run took a while: look again
         _swap_into_place(staging, folder)
     except BaseException:  # includes KeyboardInterrupt: never leave a staging folder behind
         shutil.rmtree(staging, ignore_errors=True)
@@ -333,7 +326,8 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
     shutil.rmtree(retired, ignore_errors=True)
 
 
-def write_run(result: RunResult, out_dir: str | Path | None = None) -> Path:
+def write_run(result: RunResult, out_dir: str | Path | None = None,
+              overwrite: bool = False) -> Path:
     """Write a run folder atomically and return its path.
 
     Contents: ``timeseries``, ``platforms`` (Parquet + CSV), ``platform_daily`` (Parquet),
@@ -343,7 +337,9 @@ def write_run(result: RunResult, out_dir: str | Path | None = None) -> Path:
     Args:
         result: the run.
         out_dir: target folder. ``None`` means a new folder under ``runs/`` (never replaces
-            anything). An explicit folder that holds an earlier run is replaced, atomically.
+            anything).
+        overwrite: an earlier p2psim run folder at ``out_dir`` is replaced, atomically; without
+            it such a folder is refused.
 
     Returns:
         The run folder.
@@ -357,7 +353,7 @@ def write_run(result: RunResult, out_dir: str | Path | None = None) -> Path:
         save_figures(plots.run_figures(result), folder)
 
     return write_folder(default_folder(result) if out_dir is None else out_dir, write_contents,
-                        lambda files: manifest(result, files))
+                        lambda files: manifest(result, files), "run", overwrite)
 
 
 # ----------------------------------------------------------------------------- comparisons
@@ -401,6 +397,7 @@ def comparison_manifest(comp: Comparison, files: dict[str, str]) -> dict:
         "platform": platform.platform(),
         "command": sys.argv,
         "files": files,
+        **signature("compare"),
     }
 
 
@@ -418,7 +415,8 @@ def _write_comparison_contents(comp: Comparison, folder: Path) -> None:
         report.render_html(comp, figures, scenario_text, created=utc_now()), encoding="utf-8")
 
 
-def write_comparison(comp: Comparison, out_dir: str | Path | None = None) -> Path:
+def write_comparison(comp: Comparison, out_dir: str | Path | None = None,
+                     overwrite: bool = False) -> Path:
     """Write the comparison folder atomically and return its path.
 
     Contents: ``comparison.csv`` (set, outcome, mean, diff, ci_low, ci_high, n), ``runs.csv``
@@ -429,8 +427,8 @@ def write_comparison(comp: Comparison, out_dir: str | Path | None = None) -> Pat
 
     Args:
         comp: the comparison.
-        out_dir: target folder; ``None`` means a new folder under ``runs/``. An earlier results
-            folder there (one with a ``manifest.json``) is replaced atomically.
+        out_dir: target folder; ``None`` means a new folder under ``runs/``.
+        overwrite: an earlier p2psim comparison folder at ``out_dir`` is replaced atomically.
 
     Returns:
         The folder.
@@ -441,7 +439,7 @@ def write_comparison(comp: Comparison, out_dir: str | Path | None = None) -> Pat
     """
     return write_folder(comparison_folder(comp) if out_dir is None else out_dir,
                         lambda folder: _write_comparison_contents(comp, folder),
-                        lambda files: comparison_manifest(comp, files))
+                        lambda files: comparison_manifest(comp, files), "compare", overwrite)
 
 
 # ----------------------------------------------------------------------------- sweeps
@@ -496,6 +494,7 @@ def sweep_manifest(data: sweep_report.SweepReportData, files: dict[str, str]) ->
         "platform": platform.platform(),
         "command": sys.argv,
         "files": files,
+        **signature("sweep"),
     }
 
 
@@ -519,7 +518,7 @@ def _write_sweep_contents(data: sweep_report.SweepReportData, sweep_text: str,
 
 
 def write_sweep(data: sweep_report.SweepReportData, sweep_text: str,
-                out_dir: str | Path | None = None) -> Path:
+                out_dir: str | Path | None = None, overwrite: bool = False) -> Path:
     """Write a sweep's report folder atomically and return its path.
 
     Contents: ``report.html`` (self-contained) and ``report.md``, ``indices.csv`` (outcome,
@@ -533,6 +532,7 @@ def write_sweep(data: sweep_report.SweepReportData, sweep_text: str,
         data: the report's data.
         sweep_text: the sweep file's text.
         out_dir: target folder; ``None`` means a new folder under ``runs/``.
+        overwrite: an earlier p2psim sweep report at ``out_dir`` is replaced atomically.
 
     Returns:
         The folder.
@@ -543,7 +543,7 @@ def write_sweep(data: sweep_report.SweepReportData, sweep_text: str,
     """
     folder = sweep_folder(data.result.sweep.spec.name) if out_dir is None else out_dir
     return write_folder(folder, lambda f: _write_sweep_contents(data, sweep_text, f),
-                        lambda files: sweep_manifest(data, files))
+                        lambda files: sweep_manifest(data, files), "sweep", overwrite)
 
 
 # ----------------------------------------------------------------------------- calibration
@@ -561,6 +561,7 @@ def calibration_manifest(result: CalibrationResult, store: Path, files: dict[str
     cal = result.calibration
     return {
         "kind": "calibration",
+        **signature("calibration"),
         "scenario": cal.scenario.model_dump(mode="json"),
         "scenario_sha256": scenario_fingerprint(cal.scenario),
         "experiment_sha256": cal.fingerprint(),
@@ -609,7 +610,7 @@ def _write_calibration_contents(result: CalibrationResult, inputs: dict[str, str
 
 
 def write_calibration(result: CalibrationResult, inputs: dict[str, str], store: str | Path,
-                      out_dir: str | Path | None = None) -> Path:
+                      out_dir: str | Path | None = None, overwrite: bool = False) -> Path:
     """Write a calibration folder atomically and return its path.
 
     Contents: ``params.csv`` (estimate, se, 95% interval), ``moments.csv`` (every moment: target
@@ -625,6 +626,7 @@ def write_calibration(result: CalibrationResult, inputs: dict[str, str], store: 
         inputs: file name -> text of the input files (targets, params, scenario).
         store: the results store of its runs.
         out_dir: target folder; ``None`` means a new folder under ``runs/``.
+        overwrite: an earlier calibration folder there may be replaced.
 
     Returns:
         The folder.
@@ -638,7 +640,8 @@ def write_calibration(result: CalibrationResult, inputs: dict[str, str], store: 
         else out_dir
     command = " ".join(["p2psim", *sys.argv[1:]])
     return write_folder(folder, lambda f: _write_calibration_contents(result, inputs, command, f),
-                        lambda files: calibration_manifest(result, Path(store), files))
+                        lambda files: calibration_manifest(result, Path(store), files),
+                        "calibration", overwrite)
 
 
 # ----------------------------------------------------------------------------- other files

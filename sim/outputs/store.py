@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 
 from sim.experiments.records import RunRecord, runs_frame, sort_series
 from sim.outputs import results
+from sim.outputs.folders import STORE_KIND, signature
 
 MANIFEST = "manifest.json"
 RUNS = "runs"
@@ -146,6 +147,14 @@ class ParquetStore:
         if any(folder.iterdir()) and not (folder / MANIFEST).is_file():
             raise StoreError(f"{folder}: not empty and not a p2psim results store (no "
                              f"{MANIFEST}); choose another --store")
+        if (folder / MANIFEST).is_file():  # before the lock file: a wrong folder stays untouched
+            try:
+                known = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                known = {}
+            if not isinstance(known, dict) or "experiment_sha256" not in known:
+                raise StoreError(f"{folder}: not a p2psim results store (its {MANIFEST} is not "
+                                 "a store's); choose another --store")
         try:
             self._lock = results.lock_file(folder / LOCK)
         except results.OutputError as err:
@@ -169,7 +178,7 @@ class ParquetStore:
                     "versions": results.versions(), "layout": {
                         RUNS: "one Parquet file per finished run: p<point>-r<replication>",
                         SERIES: "that run's daily series, written before its run file"},
-                    **self.description})
+                    **self.description, **signature(STORE_KIND)})
             for sub in (RUNS, SERIES):
                 results.make_folder(folder / sub)
                 results.remove_stale_temps(folder / sub)

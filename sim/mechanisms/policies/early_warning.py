@@ -30,10 +30,10 @@ class EarlyWarningConfig(PolicyConfig):
     """Early-warning supervision [S4; S0 §V.D]: risk index, inspections, escalating actions."""
 
     review_days: Days = Field(30, description="Days between supervisory reviews.")
-    flag_threshold: float = Field(
+    flag_threshold: Annotated[float, Field(ge=-100.0, le=100.0)] = Field(
         1.0, description="Risk index (in standard deviations across operating platforms) above "
         "which a platform is flagged.")
-    detection_error: Annotated[float, Field(ge=0.0)] = Field(
+    detection_error: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
         0.5, description="Standard deviation of the noise on the risk index, in index units.")
     inspections_per_review: Count = Field(
         5, description="On-site inspections the supervisor can make at each review.")
@@ -41,7 +41,7 @@ class EarlyWarningConfig(PolicyConfig):
         0.7, description="Chance an inspection uncovers a fraudulent owner's intent.")
     min_liquidity: Share = Field(
         0.02, description="Cash below this share of claims, with payments late, is a finding.")
-    recapitalisation_limit: Annotated[float, Field(ge=0.0)] = Field(
+    recapitalisation_limit: Annotated[float, Field(ge=0.0, le=1000.0)] = Field(
         1.0, description="Most an honest owner pays in when ordered, as a multiple of its "
         "registered capital.")
     horizon_days: Days = Field(

@@ -11,7 +11,7 @@ from pydantic import Field
 from sim.market.ledger import INVESTOR_CASH, OUTSIDE, PLATFORM_CASH, Account, Flow
 from sim.market.rules import DAYS_PER_YEAR
 from sim.mechanisms.policies.base import Policy, PolicyConfig
-from sim.schema import Money, Rate, Share
+from sim.schema import DAYS_MAX, Money, Rate, Share
 from sim.vocabulary import EventKind, Outcome, Unit
 
 FUND = "protection_fund"
@@ -24,7 +24,7 @@ class ProtectionFundConfig(PolicyConfig):
     coverage_share: Share = Field(
         0.9, description="Share of a claim covered (1 - co-insurance share).")
     coverage_cap: Money = Field(1e5, description="Most paid per position, yuan.")
-    payout_delay_days: Annotated[int, Field(ge=0)] = Field(
+    payout_delay_days: Annotated[int, Field(ge=0, le=DAYS_MAX)] = Field(
         30, description="Days from a failure to the payout.")
     public_backstop: bool = Field(
         False, description="The government tops the fund up when it cannot pay in full.")
