@@ -9,7 +9,7 @@ nothing written: the folder it runs in is the same before and after. The cases r
 The classes (issue #9): unreadable files, bad values and non-finite numbers, cross-field
 mistakes (shock targets, platform names and counts, owner shares), ``--set`` mistakes, scenarios
 too big for memory, output targets (foreign folders, earlier results without ``--overwrite``,
-another kind, unwritable places), and each command's own options (compare, sweep, validate,
+another kind, unwritable places), and each command's own options (compare, sweep, calibrate, validate,
 bench, app, schema, scenarios).
 
 The scenario every case starts from is tiny (5 days, a few hundred agents), so if a mistake
@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -268,6 +269,27 @@ add("sweep_set_inf", "sweep", "sweep.toml", "--set", "investors.choice_sensitivi
 add("sweep_memory", "sweep", "sweep.toml", "--set", "investors.count=100000000",
     needle="memory")
 
+# ---------------------------------------------------------------- calibrate options
+_CAL = Path(__file__).resolve().parent.parent / "scenarios" / "calibration"
+CAL = ("calibrate", "china_2013_2020", "--targets", str(_CAL / "china_targets.toml"),
+       "--params", str(_CAL / "china_params.toml"), "--no-progress")
+add("calibrate_out_foreign", *CAL, "--out", "foreign", needle="not a p2psim")
+add("calibrate_out_run_folder", *CAL, "--out", "prev_run", "--overwrite",
+    needle="not a calibration")
+add("calibrate_out_unwritable", *CAL, "--out", "/sys/p2psim-cal", needle="cannot write")
+add("calibrate_workers_zero", *CAL, "--workers", "0", needle="--workers")
+add("calibrate_replications_zero", *CAL, "--replications", "0", needle="--replications")
+add("calibrate_set_inf", *CAL, "--set", "investors.choice_sensitivity=inf",
+    needle="choice_sensitivity")
+add("calibrate_memory", *CAL, "--set", "investors.count=100000000", needle="memory")
+add("calibrate_no_history", "calibrate", "{s}", "--targets", str(_CAL / "china_targets.toml"),
+    "--params", str(_CAL / "china_params.toml"), needle="[history]")
+add("calibrate_targets_missing", "calibrate", "china_2013_2020", "--targets", "none.toml",
+    "--params", str(_CAL / "china_params.toml"), needle="none.toml")
+add("calibrate_unknown_scenario", "calibrate", "no_such_scenario", "--targets",
+    str(_CAL / "china_targets.toml"), "--params", str(_CAL / "china_params.toml"),
+    needle="no_such_scenario")
+
 # ---------------------------------------------------------------- other commands
 add("unknown_command", "simulate", needle="invalid choice")
 add("run_unknown_flag", "run", "{s}", "--fast", needle="unrecognized")
@@ -340,7 +362,7 @@ def run_case(case: Case, folder, capsys) -> tuple[int, str, str]:
 def test_the_catalogue_is_large_and_covers_every_command():
     assert len(CASES) >= 100
     commands = {c.argv[0] for c in CASES.values()}
-    assert {"run", "compare", "sweep", "validate", "bench", "app", "schema",
+    assert {"run", "compare", "sweep", "calibrate", "validate", "bench", "app", "schema",
             "scenarios"} <= commands
 
 
