@@ -437,7 +437,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     try:
         store_dir = args.store or default_store("calibration", scenario.name, cal.fingerprint(),
                                                 args.out)
-        with _executor(args) as ex, ParquetStore(
+        # A generation of the search is the largest batch of runs handed out at once.
+        generation_runs = params.search.popsize * k * args.replications
+        with _executor(args, generation_runs) as ex, ParquetStore(
                 store_dir, "calibration", cal.fingerprint(),
                 {"params": params.model_dump(mode="json"), "moments": [x.plain() for x in moments],
                  "seeds": {"replications": cal.seeds, "rule": "replication r uses base + r"}}

@@ -78,7 +78,6 @@ def _command(case: Path, out: Path, store: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="after the reliability merge the subprocess `python -m sim.cli calibrate` exits 1 before the kill; open in issue 12", strict=False)
 def test_a_calibration_killed_with_sigkill_resumes_without_rerunning_and_ends_the_same(
         tmp_path, capsys):
     params, targets, scenario = write_case(tmp_path / "case", replications=1)
