@@ -48,6 +48,7 @@ def draw_investors(model: P2PModel) -> None:
     inv.literacy[:] = beta_with_mean(rng, ic.literacy_mean, n)
     inv.risk_tolerance[:] = beta_with_mean(rng, ic.risk_tolerance_mean, n)
     inv.attention[:] = beta_with_mean(rng, ic.attention_mean, n)
+    inv.note_traits_changed()
     inv.participating[:] = rng.random(n) < ic.initial_participation
     model.ledger.opening_investor_cash = float(wealth.sum())
     if ic.savings_rate > 0:  # constant: computed once
