@@ -90,6 +90,8 @@ class YearTiming:
         days: simulated days timed (all of them, from day 1).
         build_s: model construction, seconds.
         step_s: wall time of each day, seconds.
+        cpu_s: this process's CPU time of each day, seconds (steadier than the wall time when
+            other processes share the cores; numpy runs on one thread here).
         phases_ms: mean wall time per day of each phase, ms.
         floor_draw_ms: median time of one uniform per investor, ms.
         floor_stream_ms: median time to read and write 64 bytes per investor, ms.
@@ -106,6 +108,7 @@ class YearTiming:
     days: int
     build_s: float
     step_s: list[float] = field(repr=False)
+    cpu_s: list[float] = field(repr=False)
     phases_ms: dict[str, float]
     floor_draw_ms: float
     floor_stream_ms: float
@@ -119,6 +122,16 @@ class YearTiming:
     def step_ms(self) -> float:
         """Mean wall time of a day over the year, ms."""
         return 1e3 * sum(self.step_s) / len(self.step_s)
+
+    @property
+    def cpu_ms(self) -> float:
+        """Mean CPU time of a day over the year, ms."""
+        return 1e3 * sum(self.cpu_s) / len(self.cpu_s)
+
+    @property
+    def cpu_ratio(self) -> float:
+        """Mean CPU time of a day / floor (the floor is a best-of, close to its CPU time)."""
+        return self.cpu_ms / self.floor_ms
 
     @property
     def floor_ms(self) -> float:
@@ -138,7 +151,8 @@ class YearTiming:
     def as_json(self) -> dict:
         """Plain data, derived figures included."""
         data = asdict(self)
-        data.update(step_ms=self.step_ms, floor_ms=self.floor_ms, ratio=self.ratio,
+        data.update(step_ms=self.step_ms, cpu_ms=self.cpu_ms, cpu_ratio=self.cpu_ratio,
+                    floor_ms=self.floor_ms, ratio=self.ratio,
                     ns_per_investor_day=self.ns_per_investor_day,
                     step_ms_quartiles=[1e3 * q for q in statistics.quantiles(self.step_s, n=4)]
                     if len(self.step_s) > 1 else [])
@@ -169,11 +183,12 @@ def time_year(investors: int, days: int = 365, floor_every: int = 30, micro_repe
     model = P2PModel(scenario)
     build_s = time.perf_counter() - start
     clock = model.clock = PhaseClock()
-    step_s = []
+    step_s, cpu_s = [], []
     for day in range(days):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         model.step()
         step_s.append(time.perf_counter() - start)
+        cpu_s.append(time.process_time() - cpu)
         if (day + 1) % floor_every == 0:
             floor.sample()
     peak = memory.peak_mb() - before
@@ -182,7 +197,7 @@ def time_year(investors: int, days: int = 365, floor_every: int = 30, micro_repe
     gc.collect()
     return YearTiming(
         investors=investors, borrowers=scenario.borrowers.count, days=days, build_s=build_s,
-        step_s=step_s, phases_ms=clock.ms_per_day(),
+        step_s=step_s, cpu_s=cpu_s, phases_ms=clock.ms_per_day(),
         floor_draw_ms=1e3 * statistics.median(floor.draw_s),
         floor_stream_ms=1e3 * statistics.median(floor.stream_s),
         floor_samples=len(floor.draw_s), peak_mb=peak,

@@ -148,9 +148,6 @@ class InvestorArrays:
         self._fearful: np.ndarray | None = None
         self._fearful_level = 0.0
         self._level_mean: float | None = None  # mean of fear_level, until fear is written
-        # The largest stored level: stored levels only rise (add_fear) or are rescaled, so a
-        # running maximum is exact; None means "scan at the next look".
-        self._level_max: float | None = None
         # Mean literacy and attention, read by platforms' pricing every day; the traits change
         # only where note_traits_changed is called (creation, education), so the two strided
         # passes over every investor are made once, not daily.
@@ -241,8 +238,6 @@ class InvestorArrays:
         raw = amount / self.fear_scale
         self.fear_level[idx] += raw
         self.fear_parts[part][idx] += raw
-        if self._level_max is not None and len(idx):
-            self._level_max = max(self._level_max, float(self.fear_level[idx].max()))
         self._fear_raised.append(idx)
         self._level_mean = None
 
@@ -271,14 +266,6 @@ class InvestorArrays:
             self._fearful = self._fearful[self.fear_level[self._fearful] > threshold]
         return self._fearful
 
-    def max_fear(self) -> float:
-        """The largest general fear of any investor: ``float(fear_of(all).max())``, kept."""
-        if self.count == 0:
-            return 0.0
-        if self._level_max is None:
-            self._level_max = float(self.fear_level.max())
-        return self._level_max * self.fear_scale
-
     def mean_fear(self) -> float:
         """Mean general fear: ``float(fear_level.mean()) * fear_scale``.
 
@@ -306,7 +293,6 @@ class InvestorArrays:
                 part *= self.fear_scale
             self.fear_scale = 1.0
             self._level_mean = None
-            self._level_max = None
             self._fearful = None  # rescaled levels may round across the level: scan again
 
     def arrays(self) -> dict[str, np.ndarray]:
