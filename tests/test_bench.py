@@ -55,7 +55,7 @@ def test_cli_split_times_every_stage_in_a_fresh_interpreter(tmp_path):
 def test_sector_run_reports_or_fails_under_its_memory_limit():
     small = sector.sector_run(scale=2e-4, days=2, max_gb=8.0)
     assert small["days_done"] == 2 and small["investors"] == 3400 and small["peak_mb"] > 0
-    starved = sector.sector_run(scale=2e-4, days=2, max_gb=0.05)  # not even the interpreter
+    starved = sector.sector_run(scale=2e-4, days=2, max_gb=0.001)  # not even the interpreter
     assert "error" in starved
 
 

@@ -40,7 +40,7 @@ TARGET_SIZE = 10**6
 TARGET_FLOOR_MULTIPLE = 3.0  # whole-year mean step / floor at 10^6
 TARGET_BYTES = 400.0  # peak bytes per investor at 10^6
 TARGET_E2E = 1.3  # baseline end to end / its simulate time
-DEFAULT_BYTES = 1500.0  # bytes per investor assumed before any size was measured
+DEFAULT_BYTES = 700.0  # bytes per investor assumed before any size was measured (530 at 10^6)
 MEMORY_SHARE = 0.6  # a size runs only if its estimated peak is below this share of free memory
 
 
@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="share of the real sector for --sector (default 1.0)")
     p.add_argument("--sector-days", type=int, default=365, metavar="D")
     p.add_argument("--max-gb", type=float, default=12.0,
-                   help="address-space limit of the --sector run, GB (default 12)")
+                   help="resident-memory limit of the --sector run, GB (default 12)")
     p.add_argument("--budget-s", type=float, default=3600.0,
                    help="wall-time budget of the --sector run's days, s (default 3600)")
     p.add_argument("--json", metavar="FILE", help="write every figure to FILE as JSON")
