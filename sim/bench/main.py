@@ -29,13 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.bench import memory
+from sim.bench import BASELINE, memory
 from sim.bench.endtoend import cli_split
 from sim.bench.sector import SECTOR, sector_run
 from sim.bench.sidebyside import side_by_side
 from sim.bench.year import time_year
 
-BASELINE = Path(__file__).resolve().parents[2] / "scenarios" / "baseline.toml"
 TARGET_SIZE = 10**6
 TARGET_FLOOR_MULTIPLE = 3.0  # whole-year mean step / floor at 10^6
 TARGET_BYTES = 400.0  # peak bytes per investor at 10^6
