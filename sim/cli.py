@@ -170,7 +170,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             result = run_scenario(scenario, progress=not args.no_progress)
         except ScenarioError as err:  # found while setting up the model: say which file
             raise ScenarioError(f"{path}: {err}") from None
-        folder = results.write_run(result, args.out, overwrite=args.overwrite)
+        folder = results.write_run(result, args.out, overwrite=args.overwrite,
+                                   plots=not args.no_plots)
     except results.OutputError as err:
         raise UsageError(str(err)) from None
     print(f"{scenario.name}: {result.days:,} days, seed {result.seed}, "
@@ -643,6 +644,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--check", action="store_true",
                      help="check money conservation every day (slower)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    run.add_argument("--no-plots", action="store_true",
+                     help="write the tables only, no PNG charts (faster: matplotlib is not "
+                          "even imported)")
     run.set_defaults(func=cmd_run)
 
     cmp = sub.add_parser(

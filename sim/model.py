@@ -36,6 +36,7 @@ from sim.market.state import BorrowerArrays, InvestorArrays, PlatformArrays
 from sim.mechanisms.channels import Channels
 from sim.mechanisms.policies import PolicyBook, declared_accounts, declared_flows
 from sim.mechanisms.shocks import ShockSchedule
+from sim.phaseclock import NO_CLOCK
 
 AGENT_VIEW_LIMIT = 10_000  # above this, investor/borrower agents are made on demand only
 ENGINES = {"array": ArrayEngine, "object": ObjectEngine}
@@ -141,6 +142,7 @@ class P2PModel(mesa.Model):
         self.config = config
         self.seed = seed
         self.engine = ENGINES[engine or config.run.engine](self)
+        self.clock = NO_CLOCK  # a PhaseClock here times the phases of each step
         self.check_invariants = (config.run.check_invariants if check_invariants is None
                                  else check_invariants)
         self.day = 0
@@ -216,6 +218,8 @@ class P2PModel(mesa.Model):
         6. Status, absconding, exits and pricing react to the day's flows; estates pay out.
         7. Entrants arrive last, so they start trading tomorrow.
         """
+        clock = self.clock
+        clock.start()
         self.day += 1
         self.flows_today = defaultdict(float)
         self.platforms.new_day(self.day)
@@ -223,21 +227,32 @@ class P2PModel(mesa.Model):
         self.shocks.apply(self)
         self.channels.start_of_day()
         self.policies.start_of_day()
+        clock.lap("open_day")
         decisions.update_signals(self)
+        clock.lap("signals")
 
         population.adopt(self)
         population.receive_savings(self)
+        clock.lap("adopt_savings")
         flows.collect_repayments(self)
+        clock.lap("collect_repayments")
         ctx = decisions.step_context(self)
+        clock.lap("context")
         defaulted, applicants = decisions.borrower_phase(self, ctx)
         flows.default_loans(self, defaulted)
         population.draw_borrowers(self, defaulted)
+        clock.lap("borrowers")
 
-        decisions.apply_investor_decisions(self, decisions.investor_phase(self, ctx))
+        investor_decisions = decisions.investor_phase(self, ctx)
+        clock.lap("investor_decisions")
+        decisions.apply_investor_decisions(self, investor_decisions)
+        clock.lap("book_decisions")
         flows.pay_requests(self)
+        clock.lap("pay_requests")
 
         flows.lend(self, applicants)
         flows.operating_costs(self)
+        clock.lap("lend_costs")
 
         lifecycle.update_status(self)
         self.policies.end_of_day()
@@ -246,6 +261,7 @@ class P2PModel(mesa.Model):
         lifecycle.update_pricing(self)
         lifecycle.resolve(self)
         lifecycle.enter(self)
+        clock.lap("platform_lifecycle")
 
         self.investors.decay_fear(0.5 ** (1.0 / self.config.investors.fear_half_life_days))
         self.transfer_market.sold_yesterday = self.flows_today["fire_sold"]
@@ -254,10 +270,12 @@ class P2PModel(mesa.Model):
         self.platforms.claims_history.append(float(self.platforms.products[: self.platforms.n].sum()))
         self.running = self.day < self.config.run.days
         self.recorder.collect(self)
+        clock.lap("record")
         if not self.running:
             self.recorder.record_summary(self)
         if self.check_invariants:
             self.ledger.check(self)
+        clock.lap("summary_checks")
 
     def run(self, days: int | None = None, progress=None) -> None:
         """Step ``days`` days (default ``config.run.days``); ``progress(i)`` is called per day."""

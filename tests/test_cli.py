@@ -45,6 +45,23 @@ def test_run_writes_a_complete_folder_and_prints_a_summary(tmp_path, capsys):
     assert summary["days"] == 20
 
 
+def test_run_no_plots_writes_the_tables_without_charts_or_matplotlib(tmp_path):
+    import subprocess
+    import sys
+
+    # A fresh interpreter, so that "matplotlib was never imported" means something.
+    code = ("import sys; from sim import cli; "
+            f"rc = cli.main(['run', {str(BASELINE)!r}, '--set', 'run.days=3', '--set', "
+            "'investors.count=300', '--set', 'borrowers.count=60', '--no-progress', "
+            f"'--no-plots', '--out', {str(tmp_path / 'run')!r}]); "
+            "print('matplotlib' in sys.modules); sys.exit(rc)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
+    assert {p.name for p in (tmp_path / "run").iterdir()} == EXPECTED - set(plots.PLOTS)
+
+
 def test_run_defaults_to_a_new_folder_under_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(plots, "run_figures", lambda result: {})  # charts: tested above

@@ -44,7 +44,7 @@ def stub_plots(monkeypatch):
     def run_figures(result):
         return {name: Figure(figsize=(1, 1)) for name in plots.PLOTS}
 
-    monkeypatch.setattr(results.plots, "run_figures", run_figures)
+    monkeypatch.setattr(plots, "run_figures", run_figures)
 
 
 def test_folder_has_every_file_and_an_honest_manifest(tiny_result, written):
@@ -110,7 +110,7 @@ def test_crash_while_plotting_leaves_nothing(tiny_result, tmp_path, monkeypatch)
     def crash(result):
         raise CrashError
 
-    monkeypatch.setattr(results.plots, "run_figures", crash)
+    monkeypatch.setattr(plots, "run_figures", crash)
     with pytest.raises(CrashError):
         results.write_run(tiny_result, tmp_path / "run")
     assert list(tmp_path.iterdir()) == []

@@ -140,19 +140,19 @@ class ArrayEngine:
             u: their uniform draws.
         """
         inv = self.model.investors
-        # Investors whose fear exceeds FEAR_CAP are few; their positions get the full rule,
-        # so the bound for everyone else can use the cap instead of the largest fear.
+        # Investors whose fear exceeds FEAR_CAP are few in calm times; the bound for everyone
+        # else can use the cap instead of the largest fear. The fearful get a second bound, at
+        # the largest fear of anyone (in a stressed market most investors are fearful, and
+        # most of their positions still lie far above it).
+        if inv.mostly_fearful(FEAR_CAP):
+            # Most investors are fearful (a stressed market): one pass with the bound at the
+            # largest fear, which holds for everyone, instead of finding the fearful first.
+            high = self._redemption_bound(ctx, max(inv.max_fear(), FEAR_CAP))
+            keep = np.flatnonzero(u < np.take(high, keys))
+            return self._redemption_rule(ctx, cand[keep], keys[keep], u[keep])
         fearful = inv.fearful(FEAR_CAP)
-        fp_bound = np.minimum(
-            np.maximum(ctx.prior, ctx.signal) + ctx.news_weight * np.maximum(ctx.news, 0.0)
-            + FEAR_CAP + ctx.delay_fear * self.model.platforms.delay_seen[: self.model.platforms.n], 1.0)
-        lowest_tolerance = np.arange(TOLERANCE_GROUPS) / TOLERANCE_GROUPS
-        bound = rules.early_redemption_prob(
-            rules.expected_loss(fp_bound, ctx.loss_given_failure, 0.0)[:, None],
-            lowest_tolerance, ctx.liquidity_need, ctx.panic_max, ctx.panic_threshold)
-        bound = (bound * (1.0 + 1e-9) + 1e-12).ravel()  # by key; never below the rule
-        # One pass: the bound table is small (it stays in cache), and a scalar test against
-        # its largest entry passes a quarter of the candidates when one platform looks risky.
+        bound = self._redemption_bound(ctx, FEAR_CAP)
+        # One pass: the bound table is small (it stays in cache).
         keep = np.flatnonzero(u < np.take(bound, keys))
         if len(fearful):
             chosen = np.zeros(len(cand), dtype=bool)
@@ -162,13 +162,21 @@ class ArrayEngine:
                 slots = slots.astype(cand.dtype)  # same dtype: no conversion of cand
                 at = np.searchsorted(cand, slots)  # cand is sorted: equal entries are candidates
                 inside = at < len(cand)
-                chosen[at[inside][cand[at[inside]] == slots[inside]]] = True
+                at = at[inside][cand[at[inside]] == slots[inside]]
             else:  # many (after a wave of delays): flag their candidates in one pass
                 is_fearful = np.zeros(inv.count, dtype=bool)
                 is_fearful[fearful] = True
-                chosen |= np.take(is_fearful, cand // inv.slots)
+                at = np.flatnonzero(np.take(is_fearful, cand // inv.slots))
+            high = self._redemption_bound(ctx, max(inv.max_fear(), FEAR_CAP))
+            chosen[at[np.take(u, at) < np.take(high, np.take(keys, at))]] = True
             keep = np.flatnonzero(chosen)
-        cand, p, u = cand[keep], keys[keep] // TOLERANCE_GROUPS, u[keep]
+        return self._redemption_rule(ctx, cand[keep], keys[keep], u[keep])
+
+    def _redemption_rule(self, ctx: StepContext, cand: np.ndarray, keys: np.ndarray,
+                         u: np.ndarray) -> np.ndarray:
+        """The full early-redemption rule at positions ``cand``: those that redeem."""
+        inv = self.model.investors
+        p = keys // TOLERANCE_GROUPS
         literacy, tolerance, attention, fear = inv.traits(cand // inv.slots)
         fp = rules.perceived_failure_prob(
             literacy, ctx.signal[p], ctx.prior, attention, ctx.news[p],
@@ -177,6 +185,23 @@ class ArrayEngine:
         prob = rules.early_redemption_prob(loss, tolerance, ctx.liquidity_need,
                                            ctx.panic_max, ctx.panic_threshold)
         return cand[u < prob]
+
+    def _redemption_bound(self, ctx: StepContext, fear: float) -> np.ndarray:
+        """Upper bound on the early-redemption probability by key, for fear up to ``fear``.
+
+        Per platform and risk-tolerance group: every perceived-risk term at its largest, the
+        tolerance at the group's lower edge (the probability falls with tolerance), slightly
+        widened so that rounding never puts it below the rule.
+        """
+        plats = self.model.platforms
+        fp_bound = np.minimum(
+            np.maximum(ctx.prior, ctx.signal) + ctx.news_weight * np.maximum(ctx.news, 0.0)
+            + fear + ctx.delay_fear * plats.delay_seen[: plats.n], 1.0)
+        lowest_tolerance = np.arange(TOLERANCE_GROUPS) / TOLERANCE_GROUPS
+        bound = rules.early_redemption_prob(
+            rules.expected_loss(fp_bound, ctx.loss_given_failure, 0.0)[:, None],
+            lowest_tolerance, ctx.liquidity_need, ctx.panic_max, ctx.panic_threshold)
+        return (bound * (1.0 + 1e-9) + 1e-12).ravel()
 
     def _rollovers(self, ctx: StepContext, maturing: np.ndarray, u: np.ndarray,
                          p: np.ndarray) -> np.ndarray:

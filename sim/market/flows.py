@@ -83,9 +83,10 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
         return
     inv, plats = model.investors, model.platforms
     k = inv.slots
-    # Gather whole position records: np.take would copy a strided field view in full first.
-    held = np.take(inv.positions.reshape(-1, k), investors, axis=0)
-    free = held["platform"] == NO_PLATFORM
+    # Only the platform field is gathered (indexing a field view reads just those 4 bytes of
+    # each record; np.take would copy the strided view in full first): on day 0 every investor
+    # opens a position, and whole records would be a 128-byte temporary per investor.
+    free = inv.pos_platform.reshape(-1, k)[investors] == NO_PLATFORM
     slots = investors * k + np.argmax(free, axis=1)
     assert free.any(axis=1).all(), "open_positions needs a free slot per investor"
     inv.cash[investors] -= amounts

@@ -253,8 +253,8 @@ def perceived_loss(model: P2PModel) -> np.ndarray:
                         + cond.price_signal[:n], 1.0)
     news = ((plats.status[:n] == Status.DISTRESSED) + cond.news[:n] + cond.information_news[:n])
     inv = model.investors
-    literacy = float(inv.literacy.mean()) if inv.count else ic.literacy_mean
-    attention = float(inv.attention.mean()) if inv.count else ic.attention_mean
+    literacy, attention = inv.trait_means() if inv.count else (ic.literacy_mean,
+                                                                ic.attention_mean)
     fail = rules.perceived_failure_prob(literacy, signal, ic.prior_failure_prob, attention, news,
                                         ic.news_weight, inv.mean_fear(), 0.0, ic.delay_fear)
     cover = np.minimum(cond.coverage[:n] + cond.guarantee_cover[:n], 1.0)

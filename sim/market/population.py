@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 TRAIT_CONCENTRATION = 4.0  # Beta(m * c, (1 - m) * c) of investor traits: mean m, modest spread
 INITIAL_LENDING_ROUNDS = 4  # one pass leaves applicants unmatched; four fill the books
+CHOICE_CHUNK = 1 << 16  # investors whose day-0 choice is made at once (bounds the temporaries)
 
 
 def beta_with_mean(rng: np.random.Generator, mean: float, size: int,
@@ -48,6 +49,7 @@ def draw_investors(model: P2PModel) -> None:
     inv.literacy[:] = beta_with_mean(rng, ic.literacy_mean, n)
     inv.risk_tolerance[:] = beta_with_mean(rng, ic.risk_tolerance_mean, n)
     inv.attention[:] = beta_with_mean(rng, ic.attention_mean, n)
+    inv.note_traits_changed()
     inv.participating[:] = rng.random(n) < ic.initial_participation
     model.ledger.opening_investor_cash = float(wealth.sum())
     if ic.savings_rate > 0:  # constant: computed once
@@ -94,10 +96,19 @@ def initial_allocation(model: P2PModel) -> None:
     menu = model.conditions.product_terms
     for _ in range(inv.slots):
         ok = every[per_slot >= MIN_TICKET]
-        considered = consideration_sets(model, rng.random((len(ok), ic.consideration_set)))
-        if considered is None:
+        u_consider = rng.random((len(ok), ic.consideration_set))
+        if consideration_sets(model, u_consider[:0]) is None:
             return
-        choice = choose(ctx, ok, considered, rng.random(len(ok)))
+        u_choice = rng.random(len(ok))
+        # The choices are made by rows of CHOICE_CHUNK investors: each row's choice reads its
+        # own draws alone, so the result is that of one call, without its (investors x
+        # consideration set) temporaries, which at 10^6 investors came to about 500 MB.
+        choice = np.empty(len(ok), dtype=np.int64)
+        for lo in range(0, len(ok), CHOICE_CHUNK):
+            rows = slice(lo, lo + CHOICE_CHUNK)
+            choice[rows] = choose(ctx, ok[rows], consideration_sets(model, u_consider[rows]),
+                                  u_choice[rows])
+        del u_consider, u_choice
         u_demand, u_term = rng.random(len(ok)), rng.random(len(ok))
         chosen = choice >= 0
         who, where = ok[chosen], choice[chosen]

@@ -148,6 +148,15 @@ class InvestorArrays:
         self._fearful: np.ndarray | None = None
         self._fearful_level = 0.0
         self._level_mean: float | None = None  # mean of fear_level, until fear is written
+        # The largest stored level: stored levels only rise (add_fear) or are rescaled, so a
+        # running maximum is exact; None means "scan at the next look".
+        self._level_max: float | None = None
+        self._mostly_level = -1.0  # level and calls left of the last mostly_fearful answer
+        self._mostly_left = 0
+        # Mean literacy and attention, read by platforms' pricing every day; the traits change
+        # only where note_traits_changed is called (creation, education), so the two strided
+        # passes over every investor are made once, not daily.
+        self._trait_means: tuple[float, float] | None = None
         self.loss = np.zeros(n)  # cumulative written-off claims, yuan
         # Who uses P2P: non-users hold their money outside until they adopt (Bass diffusion);
         # an investor who left after a loss never returns.
@@ -203,6 +212,16 @@ class InvestorArrays:
         self._with_free = maybe[np.take(self.free_slots, maybe) > 0]
         return self._with_free
 
+    def note_traits_changed(self) -> None:
+        """Forget the cached trait means (call wherever literacy or attention is written)."""
+        self._trait_means = None
+
+    def trait_means(self) -> tuple[float, float]:
+        """Mean literacy and mean attention: ``float(literacy.mean())``, ``float(attention.mean())``."""
+        if self._trait_means is None:
+            self._trait_means = (float(self.literacy.mean()), float(self.attention.mean()))
+        return self._trait_means
+
     def fear_of(self, idx):
         """General fear of investors ``idx`` (annual failure probability)."""
         return self.fear_level[idx] * self.fear_scale
@@ -224,6 +243,8 @@ class InvestorArrays:
         raw = amount / self.fear_scale
         self.fear_level[idx] += raw
         self.fear_parts[part][idx] += raw
+        if self._level_max is not None and len(idx):
+            self._level_max = max(self._level_max, float(self.fear_level[idx].max()))
         self._fear_raised.append(idx)
         self._level_mean = None
 
@@ -235,7 +256,12 @@ class InvestorArrays:
         (or a call at another level) scans everyone. Write fear only through :meth:`add_fear`.
         """
         threshold = level / self.fear_scale
-        if self._fearful is None or level != self._fearful_level:
+        raised = sum(len(r) for r in self._fear_raised)
+        known = 0 if self._fearful is None else len(self._fearful)
+        # Many fearful (a stressed market: most investors): one scan is cheaper than sorting
+        # them with those raised since.
+        if (self._fearful is None or level != self._fearful_level
+                or 8 * (known + raised) > self.count):
             self._fear_raised.clear()
             self._fearful = np.flatnonzero(self.fear_level > threshold)
             self._fearful_level = level
@@ -246,6 +272,32 @@ class InvestorArrays:
         else:
             self._fearful = self._fearful[self.fear_level[self._fearful] > threshold]
         return self._fearful
+
+    def mostly_fearful(self, level: float, recheck_days: int = 30) -> bool:
+        """Whether more than half the investors were above ``level`` at the last look.
+
+        A performance hint, never a decision: callers that get True bound everyone at
+        :meth:`max_fear` instead of finding the fearful. The answer is looked up again every
+        ``recheck_days`` calls (fear decays, so calm returns); in between the cache of
+        :meth:`fearful` is dropped, so its next call scans afresh.
+        """
+        if self._mostly_level == level and self._mostly_left > 0:
+            self._mostly_left -= 1
+            self._fear_raised.clear()
+            self._fearful = None
+            return True
+        mostly = 2 * len(self.fearful(level)) > self.count
+        self._mostly_level = level
+        self._mostly_left = recheck_days if mostly else 0
+        return mostly
+
+    def max_fear(self) -> float:
+        """The largest general fear of any investor: ``float(fear_of(all).max())``, kept."""
+        if self.count == 0:
+            return 0.0
+        if self._level_max is None:
+            self._level_max = float(self.fear_level.max())
+        return self._level_max * self.fear_scale
 
     def mean_fear(self) -> float:
         """Mean general fear: ``float(fear_level.mean()) * fear_scale``.
@@ -274,6 +326,7 @@ class InvestorArrays:
                 part *= self.fear_scale
             self.fear_scale = 1.0
             self._level_mean = None
+            self._level_max = None
             self._fearful = None  # rescaled levels may round across the level: scan again
 
     def arrays(self) -> dict[str, np.ndarray]:

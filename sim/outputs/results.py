@@ -33,30 +33,24 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib
 import mesa
 import numpy as np
 import pandas as pd
-import scipy
-from matplotlib.figure import Figure
 
 import sim
 from sim.config import Scenario
-from sim.experiments.calibrate import CalibrationResult
-from sim.experiments.compare import Comparison
 from sim.experiments.runner import RunResult
-from sim.outputs import (
-    calibration_plots,
-    calibration_report,
-    comparison_plots,
-    plots,
-    report,
-    sweep_plots,
-    sweep_report,
-    toml_text,
-)
 from sim.outputs.folders import MANIFEST, OutputError, signature, staging_folder
+
+if TYPE_CHECKING:  # plotting, reports and scipy are imported where used: a run that writes
+    # no chart (p2psim run --no-plots) never pays for them
+    from matplotlib.figure import Figure
+
+    from sim.experiments.calibrate import CalibrationResult
+    from sim.experiments.compare import Comparison
+    from sim.outputs import sweep_report
 
 DEFAULT_ROOT = Path("runs")
 PNG_DPI = 110  # resolution of every chart written
@@ -133,7 +127,7 @@ def versions(**extra: str) -> dict[str, str]:
         "numpy": np.__version__,
         "pandas": pd.__version__,
         "mesa": mesa.__version__,
-        "matplotlib": matplotlib.__version__,
+        "matplotlib": _installed("matplotlib"),
         **extra,
     }
 
@@ -327,7 +321,7 @@ def _swap_into_place(staging: Path, folder: Path) -> None:
 
 
 def write_run(result: RunResult, out_dir: str | Path | None = None,
-              overwrite: bool = False) -> Path:
+              overwrite: bool = False, plots: bool = True) -> Path:
     """Write a run folder atomically and return its path.
 
     Contents: ``timeseries``, ``platforms`` (Parquet + CSV), ``platform_daily`` (Parquet),
@@ -340,6 +334,7 @@ def write_run(result: RunResult, out_dir: str | Path | None = None,
             anything).
         overwrite: an earlier p2psim run folder at ``out_dir`` is replaced, atomically; without
             it such a folder is refused.
+        plots: draw the charts (False: tables only, as ``p2psim run --no-plots``).
 
     Returns:
         The run folder.
@@ -350,7 +345,10 @@ def write_run(result: RunResult, out_dir: str | Path | None = None,
     """
     def write_contents(folder: Path) -> None:
         write_tables(result, folder)
-        save_figures(plots.run_figures(result), folder)
+        if plots:
+            from sim.outputs import plots as run_plots
+
+            save_figures(run_plots.run_figures(result), folder)
 
     return write_folder(default_folder(result) if out_dir is None else out_dir, write_contents,
                         lambda files: manifest(result, files), "run", overwrite)
@@ -393,7 +391,7 @@ def comparison_manifest(comp: Comparison, files: dict[str, str]) -> dict:
         "elapsed_seconds": round(comp.elapsed_seconds, 3),
         "run_seconds": round(comp.run_seconds, 3),
         "created_utc": utc_now().isoformat(timespec="seconds"),
-        "versions": versions(scipy=scipy.__version__),
+        "versions": versions(scipy=_installed("scipy")),
         "platform": platform.platform(),
         "command": sys.argv,
         "files": files,
@@ -405,6 +403,8 @@ def _write_comparison_contents(comp: Comparison, folder: Path) -> None:
     comp.table.to_csv(folder / "comparison.csv", index=False)
     comp.runs.to_csv(folder / "runs.csv", index=False)
     comp.series.to_parquet(folder / "series.parquet", index=False)
+    from sim.outputs import comparison_plots, report, toml_text
+
     scenario_text = toml_text.scenario_toml(comp)
     (folder / "scenario.toml").write_text(scenario_text, encoding="utf-8")
     (folder / "policy_sets.toml").write_text(toml_text.policy_sets_toml(comp), encoding="utf-8")
@@ -490,7 +490,7 @@ def sweep_manifest(data: sweep_report.SweepReportData, files: dict[str, str]) ->
         "elapsed_seconds": round(progress.elapsed_seconds, 3),
         "run_seconds": round(float(data.result.runs["run_seconds"].sum()), 3),
         "created_utc": utc_now().isoformat(timespec="seconds"),
-        "versions": versions(scipy=scipy.__version__, SALib=_installed("SALib")),
+        "versions": versions(scipy=_installed("scipy"), SALib=_installed("SALib")),
         "platform": platform.platform(),
         "command": sys.argv,
         "files": files,
@@ -500,6 +500,8 @@ def sweep_manifest(data: sweep_report.SweepReportData, files: dict[str, str]) ->
 
 def _write_sweep_contents(data: sweep_report.SweepReportData, sweep_text: str,
                           folder: Path) -> None:
+    from sim.outputs import sweep_plots, sweep_report, toml_text
+
     sweep = data.result.sweep
     data.indices.to_csv(folder / "indices.csv", index=False)
     sweep.points.rename_axis("point").reset_index().to_csv(folder / "design.csv", index=False)
@@ -577,13 +579,15 @@ def calibration_manifest(result: CalibrationResult, store: Path, files: dict[str
         "runs_now": result.ran, "runs_resumed": result.resumed,
         "run_wall_seconds": round(result.seconds, 3),
         "created_utc": utc_now().isoformat(timespec="seconds"),
-        "versions": versions(scipy=scipy.__version__),
+        "versions": versions(scipy=_installed("scipy")),
         "platform": platform.platform(), "command": sys.argv, "files": files,
     }
 
 
 def _write_calibration_contents(result: CalibrationResult, inputs: dict[str, str],
                                 command: str, folder: Path) -> None:
+    from sim.outputs import calibration_plots, calibration_report, toml_text
+
     cal = result.calibration
     result.params_table().to_csv(folder / "params.csv", index=False)
     result.moments_table().to_csv(folder / "moments.csv", index=False)

@@ -29,3 +29,4 @@ class Education(Policy):
         """Raise every investor's literacy."""
         inv = self.model.investors
         inv.literacy += self.cfg.literacy_gain * (1.0 - inv.literacy)
+        inv.note_traits_changed()

@@ -1,7 +1,11 @@
-"""Benchmarks: investor-days per second of both engines, the physical floor, the baseline.
+"""The earlier short-window benchmark, and the local pool's parallel efficiency.
 
-Prints figures; nothing here asserts a timing. Run with ``p2psim bench`` or
-``python -m sim.bench`` (``--help`` lists the flags; ``--quick`` is a seconds-long smoke run).
+``p2psim bench`` (:mod:`sim.bench.main`) now times a whole stressed year against a
+code-independent floor; this module keeps the earlier measurement of a 30-day window near the
+initial state, with the random words the step draws counted, for comparison, as
+``python -m sim.bench.window`` (``--help`` lists the flags). Its floor depends on the engine's
+code (the words it draws, the arrays it holds), so it flatters the engine. ``p2psim bench
+--parallel`` and ``--parallel-only`` use its parallel-efficiency measurement.
 
 What is measured, all in one process on one core:
 
@@ -52,12 +56,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
 from sim import shipped
+from sim.bench.draws import CountingGenerator, pcg64_words
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.config.memory import check_memory
 from sim.experiments.runner import run_scenario
@@ -72,71 +76,6 @@ TARGET_SIZE = 10**6  # investors at which the speed-up and floor targets are jud
 TARGET_SPEEDUP = 50.0  # array / object investor-days per second
 TARGET_FLOOR_MULTIPLE = 3.0  # array step time / physical floor
 TARGET_BASELINE_S = 30.0  # seconds for the baseline scenario end to end
-
-# PCG64 (numpy's default bit generator) is a 128-bit LCG; one step of it is one 64-bit word.
-_PCG64_MULTIPLIER = 0x2360ED051FC65DA44385DF649FCCF645
-_MASK128 = (1 << 128) - 1
-
-
-class CountingGenerator:
-    """A thin proxy on a :class:`numpy.random.Generator` counting the values it hands out.
-
-    Every method call is forwarded unchanged (so the model draws exactly the numbers it would
-    have drawn); the number of values returned is added to :attr:`values` and to
-    :attr:`by_method`.
-
-    Args:
-        generator: the generator to wrap.
-    """
-
-    def __init__(self, generator: np.random.Generator) -> None:
-        self.generator = generator
-        self.values = 0
-        self.by_method: Counter[str] = Counter()
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self.generator, name)
-        if not callable(attr):
-            return attr
-
-        def counted(*args, **kwargs):
-            out = attr(*args, **kwargs)
-            # In-place methods (shuffle) return None: count the array they permuted.
-            k = int(np.size(args[0] if out is None and args else out))
-            self.values += k
-            self.by_method[name] += k
-            return out
-
-        return counted
-
-
-def pcg64_words(before: dict, after: dict) -> int | None:
-    """64-bit words a PCG64 generator produced between two of its ``bit_generator.state``.
-
-    Solves for the LCG distance bit by bit (O'Neill's ``pcg_advance`` run backwards), so it is
-    exact and costs about 128 big-integer steps.
-
-    Args:
-        before: ``generator.bit_generator.state`` earlier.
-        after: the same later.
-
-    Returns:
-        The number of words, or ``None`` if the bit generator is not PCG64.
-    """
-    if before.get("bit_generator") != "PCG64" or after.get("bit_generator") != "PCG64":
-        return None
-    state, target = before["state"]["state"], after["state"]["state"]
-    mult, inc = _PCG64_MULTIPLIER, before["state"]["inc"]
-    distance, bit = 0, 1
-    while state != target:
-        if (state ^ target) & bit:
-            state = (state * mult + inc) & _MASK128
-            distance |= bit
-        bit <<= 1
-        inc = ((mult + 1) * inc) & _MASK128
-        mult = (mult * mult) & _MASK128
-    return distance
-
 
 def best_of(fn: Callable[[], object], repeats: int) -> float:
     """Smallest wall time of ``repeats`` calls of ``fn``, seconds."""
@@ -495,7 +434,7 @@ def _fmt_rate(rate: float) -> str:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="p2psim bench",
+        prog="python -m sim.bench.window",
         description="Time the array and object engines, the physical floor of an array step "
                     "and the baseline scenario; print a table and a verdict per target.")
     parser.add_argument("--sizes", type=int, nargs="+", metavar="N",
