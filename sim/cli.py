@@ -601,9 +601,11 @@ def _first_comment(path: Path) -> str:
 
 def cmd_bench(argv: list[str]) -> int:
     """Hand the arguments to :func:`sim.bench.main`, which parses its own flags."""
-    from sim import bench  # lazy: the benchmark pulls in timing helpers nobody else needs
+    # lazy: the benchmark pulls in timing helpers nobody else needs. The submodule, not the
+    # package's ``main``: once ``sim.bench.main`` is imported it shadows that name
+    from sim.bench.main import main as bench_main
 
-    return int(bench.main(argv) or 0)
+    return int(bench_main(argv) or 0)
 
 
 def _executor_options(parser: argparse.ArgumentParser, chunk: bool) -> None:

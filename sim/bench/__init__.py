@@ -1,4 +1,4 @@
-"""Benchmarks of the engines (``p2psim bench``); see :mod:`sim.bench.main`.
+"""Benchmarks of the engines (``p2psim bench``): :func:`sim.bench.main.main`.
 
 Nothing is imported here until it is asked for: ``python -m sim.bench.endtoend`` times the
 command line's imports from a fresh interpreter, and importing the benchmark package first
@@ -12,13 +12,6 @@ from sim import shipped
 BASELINE = shipped.resolve("baseline")  # works outside the repository too
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run ``p2psim bench`` (see :func:`sim.bench.main.main`)."""
-    from sim.bench.main import main as run
-
-    return run(argv)
-
-
 def __getattr__(name: str):
     """``CountingGenerator`` and ``pcg64_words`` of :mod:`sim.bench.draws`, loaded on use."""
     if name in ("CountingGenerator", "pcg64_words"):
@@ -28,4 +21,4 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["BASELINE", "CountingGenerator", "main", "pcg64_words"]
+__all__ = ["BASELINE", "CountingGenerator", "pcg64_words"]
