@@ -287,7 +287,8 @@ def plot_differences(table: pd.DataFrame, info: ComparisonInfo, outcomes: list[s
         The figure; a difference whose CI excludes zero is coloured by its verdict.
     """
     names = list(info.set_names[1:])
-    ncols = 4
+    # four panels a row, or three when that leaves fewer empty (nine outcomes: 3 x 3)
+    ncols = 3 if len(outcomes) % 3 == 0 and len(outcomes) % 4 else 4
     nrows = max(1, math.ceil(len(outcomes) / ncols))
     fig = Figure(figsize=(14, 0.28 * max(len(names), 3) * nrows + 1.6 * nrows + 0.8),
                  layout="constrained")
