@@ -233,3 +233,17 @@ def test_a_two_factor_grid_gets_an_interaction_plot_with_one_line_per_level():
                                      ).keys().isdisjoint({sweep_plots.EFFECTS_FIGURE})
     assert sweep_plots.plot_grid_effects(three.assign(failures=1.0), list(three.columns),
                                          ["failures"], {}, "t") is None
+
+
+def test_a_rank_correlation_interval_stays_inside_minus_one_to_one():
+    """Fisher's z interval of Spearman's rho is asymmetric near +-1 and never leaves [-1, 1]."""
+    from sim.experiments.sensitivity import _spearman
+
+    x = np.arange(10.0)
+    y = -x
+    y[[0, 1]] = y[[1, 0]]  # one pair out of order: rho = -0.988 on 10 points
+    row = _spearman(x, y)
+    assert row["value"] == pytest.approx(-0.988, abs=1e-3)
+    assert -1.0 <= row["low"] < row["value"] < row["high"] <= 1.0
+    assert row["high"] - row["value"] > row["value"] - row["low"]  # longer towards zero
+    assert row["conf"] == pytest.approx((row["high"] - row["low"]) / 2)

@@ -50,15 +50,20 @@ def _rows(outcome: str, factors: list[str], index: str, values, confs) -> list[d
     return rows
 
 
-def _spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Spearman's rho and the half-width of its 95% Fisher-z interval."""
+def _spearman(x: np.ndarray, y: np.ndarray) -> dict:
+    """Spearman's rho and its 95% Fisher-z interval, as an index row's value, conf, low, high.
+
+    The interval is ``tanh(atanh(rho) -+ z * sqrt(1.06 / (n - 3)))`` (Fieller, Hartley and
+    Pearson 1957): asymmetric around rho and always inside [-1, 1], so its ends are kept as
+    they are and ``conf`` is half its width.
+    """
     if np.ptp(x) == 0 or np.ptp(y) == 0 or len(x) < 4:
-        return math.nan, math.nan
+        return {"value": math.nan, "conf": math.nan, "low": math.nan, "high": math.nan}
     rho = float(stats.spearmanr(x, y).statistic)
     z = math.atanh(min(max(rho, -0.999999), 0.999999))
     half = stats.norm.ppf(0.5 + CONFIDENCE / 2) * math.sqrt(1.06 / (len(x) - 3))
     low, high = math.tanh(z - half), math.tanh(z + half)
-    return rho, (high - low) / 2
+    return {"value": rho, "conf": (high - low) / 2, "low": low, "high": high}
 
 
 def indices(result: SweepResult, seed: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -110,8 +115,8 @@ def indices(result: SweepResult, seed: int | None = None) -> tuple[pd.DataFrame,
         keep = np.isfinite(y)
         for f in factors:
             x = pd.to_numeric(sweep.points[f], errors="coerce").to_numpy(dtype=float)
-            rho, half = _spearman(x[keep], y[keep])
-            rows += _rows(key, [f], "spearman", [rho], [half])
+            rows.append({"outcome": key, "factor": f, "index": "spearman",
+                         **_spearman(x[keep], y[keep])})
     return (pd.DataFrame(rows, columns=INDEX_COLUMNS),
             pd.DataFrame(missing, columns=["outcome", "points_missing", "analysed"]))
 
