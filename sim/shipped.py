@@ -52,3 +52,8 @@ def data_file(name: str) -> Path:
 def sweep_file(name: str) -> Path:
     """A shipped sweep file (``scenarios/sweeps/<name>.toml``)."""
     return folder() / "sweeps" / (name if name.endswith(".toml") else f"{name}.toml")
+
+
+def policy_file(name: str) -> Path:
+    """A shipped policy-set file (``scenarios/policies/<name>.toml``), e.g. ``directions``."""
+    return folder() / "policies" / (name if name.endswith(".toml") else f"{name}.toml")

@@ -111,3 +111,13 @@ def test_missing_policy_file(capsys, scenario_file, tmp_path):
 
 def test_seeds_are_base_plus_replication():
     assert policy_sets.replication_seeds(2018, 3) == [2018, 2019, 2020]
+
+
+def test_a_shipped_policy_file_is_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    from sim.experiments.policy_sets import policy_sets
+
+    monkeypatch.chdir(tmp_path)
+    sets = policy_sets("directions.toml")
+    assert [s.name for s in sets] == ["none", "custody", "entry_threshold", "risk_reserve",
+                                      "guarantee_backed", "guarantee_levy_only", "disclosure"]
+    assert sets[4].policies["protection_fund"]["public_backstop"] is True

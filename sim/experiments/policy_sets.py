@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sim import shipped
 from sim.config import Scenario, ScenarioError, validate_scenario
 from sim.mechanisms.policies import registered_policies
 
@@ -193,6 +194,9 @@ def load_policy_file(path: str | Path, scenario: Scenario | None = None) -> list
 def policy_sets(spec: str, scenario: Scenario | None = None) -> list[PolicySet]:
     """Policy sets from ``--policies``: a TOML file (ends in ``.toml`` or exists) or names.
 
+    A ``.toml`` name that is no file here is looked up among the shipped policy files
+    (``directions.toml``: :func:`sim.shipped.policy_file`).
+
     Args:
         spec: the ``--policies`` argument.
         scenario: whose policy parameters named sets use, and which file sets validate against.
@@ -205,7 +209,10 @@ def policy_sets(spec: str, scenario: Scenario | None = None) -> list[PolicySet]:
         ScenarioError: a policy field in the file that does not validate.
     """
     if spec.strip().endswith(".toml") or Path(spec).is_file():
-        return load_policy_file(spec, scenario)
+        path = Path(spec.strip())
+        if not path.exists() and shipped.policy_file(path.name).is_file():
+            path = shipped.policy_file(path.name)  # a shipped file by name, from any folder
+        return load_policy_file(path, scenario)
     return parse_policy_names(spec, scenario)
 
 
