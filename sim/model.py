@@ -14,6 +14,7 @@ ledger (:class:`~sim.market.ledger.Ledger`). What a run records is in :mod:`sim.
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
@@ -139,6 +140,7 @@ class P2PModel(mesa.Model):
         seed = resolve_seed(config, seed, rng)
         super().__init__(rng=seed)
         self.entry_rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(1,)))
+        self._mechanism_rngs: dict[str, np.random.Generator] = {}
         self.config = config
         self.seed = seed
         self.engine = ENGINES[engine or config.run.engine](self)
@@ -203,6 +205,26 @@ class P2PModel(mesa.Model):
             self.ledger.check(self)
 
     # ------------------------------------------------------------------ the day
+    def mechanism_rng(self, name: str) -> np.random.Generator:
+        """The random stream of one optional mechanism: a policy, the network, the guarantors.
+
+        ``default_rng(SeedSequence(seed, spawn_key=(2, crc32(name))))``: spawned from the run's
+        seed and the mechanism's name, so switching a policy or a channel on does not shift the
+        draws of the rest of the market, and the sets of a comparison share them (common random
+        numbers; Glasserman 2004, "Monte Carlo Methods in Financial Engineering", 4.2).
+
+        Args:
+            name: the mechanism (a policy's registry name, ``"network"``, ``"guarantors"``).
+
+        Returns:
+            The same generator for the same name throughout the run.
+        """
+        if name not in self._mechanism_rngs:
+            key = (2, zlib.crc32(name.encode("utf-8")))
+            self._mechanism_rngs[name] = np.random.default_rng(
+                np.random.SeedSequence(self.seed, spawn_key=key))
+        return self._mechanism_rngs[name]
+
     def step(self) -> None:
         """Advance one day.
 

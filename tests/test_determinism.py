@@ -106,3 +106,26 @@ def test_same_seed_same_results_in_a_fresh_process():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120, cwd=ROOT)
     assert json.loads(out.stdout.strip().splitlines()[-1]) == fingerprint(run(11))
+
+
+def test_a_policy_that_never_acts_leaves_every_draw_of_the_market_unchanged():
+    """Common random numbers: optional mechanisms draw from streams of their own
+    (``P2PModel.mechanism_rng``), so switching one on without effect changes nothing.
+
+    Custody for no platform (share 0) still draws each platform's place in the phase-in, and an
+    early-warning supervisor who never flags anyone still draws its detection errors; a guarantor
+    network that is present draws who guarantees whom. None of it may shift the market's draws.
+    """
+    def fingerprint_with(*overrides: tuple[str, str, object]) -> dict[str, str]:
+        sc = config()
+        for section, field, value in overrides:
+            setattr(getattr(sc.policies, section), field, value)
+        model = P2PModel(sc, seed=4)
+        model.run()
+        return fingerprint(model)
+
+    plain = fingerprint_with()
+    assert fingerprint_with(("custody", "enabled", True), ("custody", "share", 0.0)) == plain
+    assert fingerprint_with(("early_warning", "enabled", True),
+                            ("early_warning", "flag_threshold", 100.0),
+                            ("early_warning", "review_days", 5)) == plain

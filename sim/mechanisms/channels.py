@@ -130,7 +130,8 @@ class Channels:
         self.stress = model.conditions.stress
         if cfg.herding.enabled:
             self.indptr, self.indices = watts_strogatz_csr(
-                model.investors.count, cfg.herding.neighbours, cfg.herding.rewiring, model.rng)
+                model.investors.count, cfg.herding.neighbours, cfg.herding.rewiring,
+                model.mechanism_rng("network"))
             self.degree = np.diff(self.indptr).astype(np.int32)  # at most n - 1
         self.guarantor = np.full(capacity, -1, dtype=np.int64)
         g = cfg.shared_guarantors
@@ -152,7 +153,7 @@ class Channels:
         if not self.guarantees or len(idx) == 0:
             return
         model = self.model
-        rng = model.rng
+        rng = model.mechanism_rng("guarantors")
         has = rng.random(len(idx)) < g.share_guaranteed
         who = rng.integers(0, g.guarantors, len(idx))
         self.guarantor[idx] = np.where(has, who, -1)

@@ -55,7 +55,7 @@ class Custody(Policy):
 
     def on_platforms_created(self, idx: np.ndarray) -> None:
         """Draw each new platform's place in the phase-in; those within it come under custody."""
-        self.draw[idx] = self.model.rng.random(len(idx))
+        self.draw[idx] = self.model.mechanism_rng(self.name).random(len(idx))
         self._apply(idx)
 
     def start_of_day(self) -> None:

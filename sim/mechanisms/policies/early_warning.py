@@ -138,7 +138,7 @@ class EarlyWarning(Policy):
         if len(operating) < 2:
             return
         index = (self.risk_index(operating)
-                 + cfg.detection_error * model.rng.standard_normal(len(operating)))
+                 + cfg.detection_error * model.mechanism_rng(self.name).standard_normal(len(operating)))
         flagged = operating[index > cfg.flag_threshold]
         for i in flagged:
             self.flag_days.setdefault(int(i), []).append(model.day)
@@ -155,7 +155,7 @@ class EarlyWarning(Policy):
         true_equity = float(plats.cash[i] + plats.loans[i] - plats.products[i])
         illiquid = plats.cash[i] < cfg.min_liquidity * claims and plats.delay_days[i] > 0
         dishonest = plats.owner[i] != Owner.HONEST
-        fraud_found = bool(dishonest and model.rng.random() < cfg.fraud_detection)
+        fraud_found = bool(dishonest and model.mechanism_rng(self.name).random() < cfg.fraud_detection)
         findings = [name for name, found in (("fraud", fraud_found),
                                              ("insolvent", true_equity < 0),
                                              ("illiquid", illiquid)) if found]

@@ -57,7 +57,7 @@ class EntryThreshold(Policy):
             below = np.flatnonzero(plats.operating_mask()
                                    & (plats.registered_capital[:n] < self.cfg.min_capital))
             honest = below[plats.owner[below] == Owner.HONEST]
-            honest = honest[model.rng.random(len(honest)) < self.cfg.comply_share]
+            honest = honest[model.mechanism_rng(self.name).random(len(honest)) < self.cfg.comply_share]
             missing = self.cfg.min_capital - plats.registered_capital[honest]
             top_up = missing / plats.yuan_scale  # in the sample's yuan
             plats.registered_capital[honest] += missing
