@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.market.arraytools import sorted_unique
-from sim.market.indexes import Holdings, PositionIndex
+from sim.market.indexes import SLOT, Holdings, PositionIndex
 from sim.market.state import NEVER, POSITION_RECORD, InvestorArrays
 
 
@@ -106,3 +106,29 @@ def test_bucketed_searchsorted_equals_searchsorted(seed, platforms, scale):
     u[10:20] = (cum[rng.integers(platforms, size=10)] / total)[:, None]  # exactly at entries
     expected = np.searchsorted(cum, u * total, side="right")
     assert np.array_equal(bucketed_searchsorted(cum, u * total, total), expected)
+
+
+def _upper_bound(model_field) -> int:
+    """The ``le`` bound of a pydantic field (from its annotated metadata)."""
+    return min(m.le for m in model_field.metadata if getattr(m, "le", None) is not None)
+
+
+def test_every_position_the_schema_allows_fits_the_indexes_int32_entries():
+    from sim.config.sections import InvestorConfig
+
+    fields = InvestorConfig.model_fields
+    most = _upper_bound(fields["count"]) * _upper_bound(fields["max_holdings"])
+    assert most - 1 <= np.iinfo(SLOT).max
+
+
+def test_indexes_hold_positions_as_int32():
+    index = PositionIndex()
+    index.add(np.array([5, 9], dtype=np.int64), np.array([3, NEVER]), np.array([False, True]))
+    assert index.maturing(3, np.array([0, 0, 0, 0, 0, 3, 0, 0, 0, 0])).dtype == SLOT
+    assert all(d.dtype == SLOT for d in index.demand_added)
+    platform = np.full(10, -1)
+    platform[[5, 9]] = 2
+    holdings = Holdings(platform)
+    holdings.add(np.array([9, 5], dtype=np.int64), np.array([2, 2]))
+    at = holdings.at(2)
+    assert at.dtype == SLOT and at.tolist() == [5, 9]

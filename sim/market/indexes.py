@@ -14,6 +14,11 @@ import numpy as np
 from sim.market.arraytools import small_keys, sorted_unique
 
 _LITTLE = sys.byteorder == "little"  # int64 demand entries are read as int32 halves
+# Positions are numbered in int32 throughout the indexes: the schema bounds them (investors.count
+# <= 10^8 times max_holdings <= 16 is 1.6 * 10^9 < 2^31), and 4-byte entries halve the indexes,
+# which hold a superset of the open positions (at 10^6 investors, about 130 B per investor in
+# int64 by the end of a stressed year).
+SLOT = np.int32
 
 
 class PositionIndex:
@@ -59,6 +64,7 @@ class PositionIndex:
         """Index positions ``slots`` just opened or rolled over (``demand`` or maturing)."""
         if len(slots) == 0:
             return
+        slots = slots.astype(SLOT, copy=False)
         self.demand_added.append(slots[demand])
         term = slots[~demand]
         days = maturity[~demand]
@@ -132,7 +138,7 @@ class PositionIndex:
         """Sorted positions maturing on ``day`` (equal to ``np.flatnonzero(maturity == day)``)."""
         groups = self.calendar.pop(day, [])
         if not groups:
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=SLOT)
         slots = sorted_unique(np.concatenate(groups))
         return slots[maturity[slots] == day]
 
@@ -144,7 +150,7 @@ class PositionIndex:
         """
         groups = self.calendar.pop(day, [])
         if not groups:
-            return np.empty(0, dtype=np.int64), positions[:0].copy()
+            return np.empty(0, dtype=SLOT), positions[:0].copy()
         slots = sorted_unique(np.concatenate(groups))
         held = np.take(positions, slots)
         due = held["maturity"] == day
@@ -185,7 +191,7 @@ class Holdings:
         """Remember that ``slots`` now hold positions at ``platforms`` (equal lengths)."""
         if len(slots) == 0:
             return
-        self._pending.append((np.asarray(slots, dtype=np.int64), np.asarray(platforms)))
+        self._pending.append((np.asarray(slots, dtype=SLOT), np.asarray(platforms)))
         self._pending_size += len(slots)
         if self._pending_size >= self.BATCH:
             self._distribute()
@@ -211,7 +217,7 @@ class Holdings:
     def _clean_up(self, platform: int) -> np.ndarray:
         chunks = self._chunks.get(platform)
         if not chunks:
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=SLOT)
         # Batches arrive in any order and may repeat a position cleared and reopened.
         slots = (chunks[0] if platform in self._sorted
                  else sorted_unique(np.concatenate(chunks)))

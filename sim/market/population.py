@@ -52,9 +52,9 @@ def draw_investors(model: P2PModel) -> None:
     inv.note_traits_changed()
     inv.participating[:] = rng.random(n) < ic.initial_participation
     model.ledger.opening_investor_cash = float(wealth.sum())
-    if ic.savings_rate > 0:  # constant: computed once
-        inv.daily_savings = inv.initial_wealth * (ic.savings_rate / DAYS_PER_YEAR)
-        inv.daily_savings_total = float(inv.daily_savings.sum())
+    if ic.savings_rate > 0:  # constant: the total is summed once
+        inv.savings_per_wealth = ic.savings_rate / DAYS_PER_YEAR
+        inv.daily_savings_total = float((inv.initial_wealth * inv.savings_per_wealth).sum())
 
 
 def draw_borrowers(model: P2PModel, idx: np.ndarray) -> None:
@@ -163,7 +163,11 @@ def adopt(model: P2PModel) -> None:
 def receive_savings(model: P2PModel) -> None:
     """New savings arrive as cash: ``savings_rate * initial_wealth / 365`` a day per investor."""
     inv = model.investors
-    if inv.daily_savings is None:
+    if inv.savings_per_wealth <= 0:
         return
-    inv.cash += inv.daily_savings
+    # Each investor's savings are the same product as the one summed into the total; by chunks
+    # of investors, so the temporary stays small.
+    for lo in range(0, inv.count, CHOICE_CHUNK):
+        rows = slice(lo, lo + CHOICE_CHUNK)
+        inv.cash[rows] += inv.initial_wealth[rows] * inv.savings_per_wealth
     model.ledger.book_market("savings", inv.daily_savings_total)
