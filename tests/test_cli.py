@@ -129,10 +129,10 @@ def test_schema_prints_and_writes(tmp_path, capsys):
 
 
 def test_bench_is_delegated_with_its_own_flags(monkeypatch):
-    import sim.bench
+    import sim.bench.main
 
     seen = []
-    monkeypatch.setattr(sim.bench, "main", lambda argv: seen.append(argv) or 0)
+    monkeypatch.setattr(sim.bench.main, "main", lambda argv: seen.append(argv) or 0)
     assert cli.main(["bench", "--quick", "--days", "2"]) == 0
     assert seen == [["--quick", "--days", "2"]]
 
