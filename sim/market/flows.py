@@ -96,7 +96,7 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
     inv.pos_rate[slots] = plats.rate[platforms]
     inv.pos_start[slots] = model.day
     inv.pos_demand[slots] = demand
-    inv.pos_maturity[slots] = np.where(demand, NEVER, model.day + terms)
+    inv.pos_maturity[slots] = np.where(demand, inv.never, model.day + terms)
     model.position_index.add(slots, inv.pos_maturity[slots], demand)
     model.holdings.add(slots, platforms)
     inv.pos_request[slots] = -1
@@ -119,7 +119,7 @@ def clear_slots(model: P2PModel, slots: np.ndarray) -> None:
     inv.pos_platform[slots] = NO_PLATFORM
     inv.pos_principal[slots] = 0.0
     inv.pos_rate[slots] = 0.0
-    inv.pos_maturity[slots] = NEVER
+    inv.pos_maturity[slots] = inv.never
     inv.pos_demand[slots] = False
     inv.pos_request[slots] = -1
     inv.pos_delayed[slots] = False
