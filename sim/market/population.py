@@ -31,6 +31,45 @@ def beta_with_mean(rng: np.random.Generator, mean: float, size: int,
     return rng.beta(m * concentration, (1 - m) * concentration, size)
 
 
+def uniforms_by_rows(rng: np.random.Generator, rows: int, columns: int):
+    """The draws of ``rng.random((rows, columns))``, to be read by consecutive blocks of rows.
+
+    ``rng`` is left where that call would leave it. With a PCG64 generator (one 64-bit step per
+    float64 uniform) the draws are not held at once: a copy of the generator makes each block
+    when it is read, and ``rng`` jumps past all of them (``advance``). Otherwise they are drawn
+    in full.
+
+    Args:
+        rng: the generator to draw from.
+        rows: rows of the draw.
+        columns: uniforms per row.
+
+    Returns:
+        ``block(lo, hi)``: rows ``lo`` to ``hi`` (exclusive) of the draw, float64 of shape
+        ``(hi - lo, columns)``; blocks must be read in order, each row once, from row 0.
+    """
+    bits = rng.bit_generator
+    # A buffered half of a 64-bit word (left by a 32-bit draw) is dropped by advance and kept
+    # by a plain draw: only jump from a clean state.
+    if isinstance(bits, np.random.PCG64 | np.random.PCG64DXSM) and not bits.state["has_uint32"]:
+        copy = type(bits)()
+        copy.state = bits.state
+        reader = np.random.Generator(copy)
+        bits.advance(rows * columns)
+        at = [0]
+
+        def block(lo: int, hi: int) -> np.ndarray:
+            hi = min(hi, rows)
+            if lo != at[0]:
+                raise ValueError(f"rows read out of order: {lo} after {at[0]}")
+            at[0] = hi
+            return reader.random((hi - lo, columns))
+
+        return block
+    full = rng.random((rows, columns))
+    return lambda lo, hi: full[lo:hi]
+
+
 def draw_signal_noise(model: P2PModel) -> None:
     """Each platform's initial noise in investors' signal of its true risk (sd from disclosure)."""
     plats = model.platforms
@@ -96,8 +135,10 @@ def initial_allocation(model: P2PModel) -> None:
     menu = model.conditions.product_terms
     for _ in range(inv.slots):
         ok = every[per_slot >= MIN_TICKET]
-        u_consider = rng.random((len(ok), ic.consideration_set))
-        if consideration_sets(model, u_consider[:0]) is None:
+        # The (investors x consideration set) draws come first in the stream; they are read
+        # by blocks (48 MB at 10^6 investors when drawn at once, at the build's peak).
+        u_consider = uniforms_by_rows(rng, len(ok), ic.consideration_set)
+        if consideration_sets(model, np.empty((0, ic.consideration_set))) is None:
             return
         u_choice = rng.random(len(ok))
         # The choices are made by rows of CHOICE_CHUNK investors: each row's choice reads its
@@ -106,8 +147,8 @@ def initial_allocation(model: P2PModel) -> None:
         choice = np.empty(len(ok), dtype=np.int64)
         for lo in range(0, len(ok), CHOICE_CHUNK):
             rows = slice(lo, lo + CHOICE_CHUNK)
-            choice[rows] = choose(ctx, ok[rows], consideration_sets(model, u_consider[rows]),
-                                  u_choice[rows])
+            choice[rows] = choose(ctx, ok[rows], consideration_sets(
+                model, u_consider(lo, lo + CHOICE_CHUNK)), u_choice[rows])
         del u_consider, u_choice
         u_demand, u_term = rng.random(len(ok)), rng.random(len(ok))
         chosen = choice >= 0
