@@ -25,7 +25,7 @@ import pandas as pd
 import sim.metrics as metrics
 from sim.config import Scenario, validate_scenario
 from sim.config.dotted import apply_dotted
-from sim.market import decisions, flows, lifecycle, population
+from sim.market import allocator, decisions, flows, lifecycle, population
 from sim.market.agents import Borrower, Investor, ObjectEngine, Platform
 from sim.market.conditions import MarketConditions
 from sim.market.engine import TOLERANCE_GROUPS, ArrayEngine, tolerance_group
@@ -135,6 +135,7 @@ class P2PModel(mesa.Model):
                  seed: int | None | str = SCENARIO_SEED, rng: int | None | str = SCENARIO_SEED,
                  check_invariants: bool | None = None, engine: str | None = None,
                  parameters: Mapping[str, Any] | None = None, **flat: Any) -> None:
+        allocator.return_freed_memory_promptly()  # the day's temporaries: see the module
         config = with_parameters(config or Scenario(), {**(parameters or {}), **flat})
         seed = resolve_seed(config, seed, rng)
         super().__init__(rng=seed)
@@ -198,6 +199,7 @@ class P2PModel(mesa.Model):
         self._fit_positions()
         population.initial_allocation(self)
         population.initial_lending(self)
+        allocator.release_free_memory()  # the build's temporaries (100+ MB at 10^6 investors)
         self.platforms.claims_history.append(float(self.platforms.products[: self.platforms.n].sum()))
         self.recorder = metrics.Recorder(self)
         self.datacollector = self.recorder.collector  # Mesa's name, for batch_run and SolaraViz
