@@ -267,7 +267,9 @@ class Channels:
         else:  # many (a wave of panic): one count over every investor beats the sort; each
             # investor's sum adds the same terms in the same order, so it is the same number
             total = np.bincount(neighbours, weights=add, minlength=inv.count)
-            touched = np.flatnonzero(np.bincount(neighbours, minlength=inv.count))
+            seen = np.zeros(inv.count, dtype=bool)  # a flag per investor: 1 byte, not 8
+            seen[neighbours] = True
+            touched = np.flatnonzero(seen)
             gained = total[touched]
         before = inv.part_of("herding", touched)
         after = np.minimum(before + gained, self.cfg.herding.strength)
