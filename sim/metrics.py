@@ -109,18 +109,20 @@ class Recorder:
         daily = _daily_reporters()
         self.daily_columns = list(daily)
         self.collector = mesa.DataCollector(model_reporters=daily)
-        days = model.config.run.days + 1
-        cap = model.platforms.capacity
-        self.panel = {f: np.zeros((days, cap), dtype=np.float64) for f in PANEL_FIELDS}
+        self.panel_capacity = model.config.run.days + 1  # days the panel records
+        # Each day's row holds the platforms that exist that day only, not every slot of
+        # ``max_platforms``: a (days x max_platforms) float array per field came to 35 MB in a
+        # one-year run with 80 of 2,000 slots in use.
+        self.panel_rows: dict[str, list[np.ndarray]] = {f: [] for f in PANEL_FIELDS}
         self.panel_days = 0
 
     def collect(self, model: P2PModel) -> None:
         """Record today's series and panel row."""
         self.collector.collect(model)
-        if self.panel_days < self.panel["cash"].shape[0]:
+        if self.panel_days < self.panel_capacity:
             n = model.platforms.n
             for f in PANEL_FIELDS:
-                self.panel[f][self.panel_days, :n] = getattr(model.platforms, f)[:n]
+                self.panel_rows[f].append(getattr(model.platforms, f)[:n].astype(np.float64))
             self.panel_days += 1
         self.model = model
 
@@ -159,7 +161,10 @@ class Recorder:
         plat_grid = np.tile(np.arange(n), days)
         frame = {"day": day_grid, "platform": plat_grid}
         for f in PANEL_FIELDS:
-            frame[f] = self.panel[f][:days, :n].ravel()
+            table = np.zeros((days, n))
+            for day, row in enumerate(self.panel_rows[f][:days]):
+                table[day, : len(row)] = row
+            frame[f] = table.ravel()
         df = pd.DataFrame(frame)
         df = df[df["day"].to_numpy() >= entry[df["platform"].to_numpy()]]
         df["status"] = pd.Categorical.from_codes(df["status"].astype(int),

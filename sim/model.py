@@ -26,14 +26,14 @@ import pandas as pd
 import sim.metrics as metrics
 from sim.config import Scenario, validate_scenario
 from sim.config.dotted import apply_dotted
-from sim.market import decisions, flows, lifecycle, population
+from sim.market import allocator, decisions, flows, lifecycle, population
 from sim.market.agents import Borrower, Investor, ObjectEngine, Platform
 from sim.market.conditions import MarketConditions
 from sim.market.engine import TOLERANCE_GROUPS, ArrayEngine, tolerance_group
 from sim.market.indexes import Holdings, PositionIndex
 from sim.market.ledger import Ledger
 from sim.market.loanbook import LoanBook
-from sim.market.state import BorrowerArrays, InvestorArrays, PlatformArrays
+from sim.market.state import BorrowerArrays, InvestorArrays, PlatformArrays, narrow_positions_fit
 from sim.mechanisms.channels import Channels
 from sim.mechanisms.policies import PolicyBook, declared_accounts, declared_flows
 from sim.mechanisms.shocks import ShockSchedule
@@ -136,6 +136,7 @@ class P2PModel(mesa.Model):
                  seed: int | None | str = SCENARIO_SEED, rng: int | None | str = SCENARIO_SEED,
                  check_invariants: bool | None = None, engine: str | None = None,
                  parameters: Mapping[str, Any] | None = None, **flat: Any) -> None:
+        allocator.return_freed_memory_promptly()  # the day's temporaries: see the module
         config = with_parameters(config or Scenario(), {**(parameters or {}), **flat})
         seed = resolve_seed(config, seed, rng)
         super().__init__(rng=seed)
@@ -152,7 +153,10 @@ class P2PModel(mesa.Model):
         capacity = pc.max_platforms
         # The market: balance sheets, positions, loans, and where money and news stand.
         self.platforms = PlatformArrays(capacity, pc.funding_window_days)
-        self.investors = InvestorArrays(ic.count, ic.max_holdings)
+        # 24-byte position records when the run's platform numbers and days fit in 16 bits
+        # (step() widens them if the run is stepped past its horizon far enough to need it).
+        self.investors = InvestorArrays(ic.count, ic.max_holdings, narrow=narrow_positions_fit(
+            capacity, config.run.days + max(pc.product_terms_days)))
         self.holdings = Holdings(self.investors.pos_platform)  # positions by platform
         self.borrowers = BorrowerArrays(bc.count)
         self.loans = LoanBook(capacity=max(1024, 4 * bc.count))
@@ -194,8 +198,10 @@ class P2PModel(mesa.Model):
         population.draw_borrowers(self, np.arange(bc.count))
         if self.engine.name == "object" or bc.count <= AGENT_VIEW_LIMIT:
             self.borrower_agents = [Borrower(self, i) for i in range(bc.count)]
+        self._fit_positions()
         population.initial_allocation(self)
         population.initial_lending(self)
+        allocator.release_free_memory()  # the build's temporaries (100+ MB at 10^6 investors)
         self.platforms.claims_history.append(float(self.platforms.products[: self.platforms.n].sum()))
         self.recorder = metrics.Recorder(self)
         self.datacollector = self.recorder.collector  # Mesa's name, for batch_run and SolaraViz
@@ -243,6 +249,7 @@ class P2PModel(mesa.Model):
         clock = self.clock
         clock.start()
         self.day += 1
+        self._fit_positions()
         self.flows_today = defaultdict(float)
         self.platforms.new_day(self.day)
         self.transfer_market.discount = flows.transfer_discount(self)
@@ -298,6 +305,18 @@ class P2PModel(mesa.Model):
         if self.check_invariants:
             self.ledger.check(self)
         clock.lap("summary_checks")
+
+    def _fit_positions(self) -> None:
+        """Widen 16-bit position records before a maturity opened today could reach their limit.
+
+        Maturities opened today are at most today plus the longest product term on the menu
+        (which a policy may change).
+        """
+        inv = self.investors
+        if inv.narrow and not narrow_positions_fit(
+                self.platforms.capacity, self.day + int(self.conditions.product_terms.max())):
+            inv.widen()
+            self.holdings.pos_platform = inv.pos_platform
 
     def run(self, days: int | None = None, progress=None) -> None:
         """Step ``days`` days (default ``config.run.days``); ``progress(i)`` is called per day."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim import P2PModel
 from sim.config import ShockConfig
@@ -129,3 +130,30 @@ def test_a_policy_that_never_acts_leaves_every_draw_of_the_market_unchanged():
     assert fingerprint_with(("early_warning", "enabled", True),
                             ("early_warning", "flag_threshold", 100.0),
                             ("early_warning", "review_days", 5)) == plain
+
+
+@pytest.mark.parametrize("bits", [np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937])
+@pytest.mark.parametrize("half_word", [False, True])
+def test_uniforms_read_by_rows_are_the_full_draw_and_leave_the_generator_alike(bits, half_word):
+    from sim.market.population import uniforms_by_rows
+
+    whole, blocks = np.random.Generator(bits(11)), np.random.Generator(bits(11))
+    if half_word:  # a 32-bit draw leaves half a word buffered in PCG64
+        whole.integers(0, 10, 3, dtype=np.int32)
+        blocks.integers(0, 10, 3, dtype=np.int32)
+    expected = whole.random((1000, 6))
+    block = uniforms_by_rows(blocks, 1000, 6)
+    after = blocks.random(5)  # drawn before the rows are read: the generator moved past them
+    got = np.concatenate([block(lo, lo + 300) for lo in range(0, 1000, 300)])
+    assert np.array_equal(got, expected)
+    assert np.array_equal(after, whole.random(5))
+    assert np.array_equal(blocks.integers(0, 10**9, 4), whole.integers(0, 10**9, 4))
+
+
+def test_uniforms_by_rows_refuse_rows_out_of_order():
+    from sim.market.population import uniforms_by_rows
+
+    block = uniforms_by_rows(np.random.default_rng(1), 10, 2)
+    block(0, 4)
+    with pytest.raises(ValueError, match="out of order"):
+        block(2, 6)

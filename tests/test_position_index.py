@@ -7,8 +7,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.market.arraytools import sorted_unique
-from sim.market.indexes import Holdings, PositionIndex
-from sim.market.state import NEVER, POSITION_RECORD, InvestorArrays
+from sim.market.indexes import SLOT, Holdings, PositionIndex
+from sim.market.state import (
+    NARROW_NEVER,
+    NARROW_POSITION_RECORD,
+    NEVER,
+    POSITION_RECORD,
+    InvestorArrays,
+    narrow_positions_fit,
+)
+from tests.helpers import model_of, run_scenario
 
 
 @settings(max_examples=60, deadline=None)
@@ -106,3 +114,81 @@ def test_bucketed_searchsorted_equals_searchsorted(seed, platforms, scale):
     u[10:20] = (cum[rng.integers(platforms, size=10)] / total)[:, None]  # exactly at entries
     expected = np.searchsorted(cum, u * total, side="right")
     assert np.array_equal(bucketed_searchsorted(cum, u * total, total), expected)
+
+
+def _upper_bound(model_field) -> int:
+    """The ``le`` bound of a pydantic field (from its annotated metadata)."""
+    return min(m.le for m in model_field.metadata if getattr(m, "le", None) is not None)
+
+
+def test_every_position_the_schema_allows_fits_the_indexes_int32_entries():
+    from sim.config.sections import InvestorConfig
+
+    fields = InvestorConfig.model_fields
+    most = _upper_bound(fields["count"]) * _upper_bound(fields["max_holdings"])
+    assert most - 1 <= np.iinfo(SLOT).max
+
+
+def test_indexes_hold_positions_as_int32():
+    index = PositionIndex()
+    index.add(np.array([5, 9], dtype=np.int64), np.array([3, NEVER]), np.array([False, True]))
+    assert index.maturing(3, np.array([0, 0, 0, 0, 0, 3, 0, 0, 0, 0])).dtype == SLOT
+    assert all(d.dtype == SLOT for d in index.demand_added)
+    platform = np.full(10, -1)
+    platform[[5, 9]] = 2
+    holdings = Holdings(platform)
+    holdings.add(np.array([9, 5], dtype=np.int64), np.array([2, 2]))
+    at = holdings.at(2)
+    assert at.dtype == SLOT and at.tolist() == [5, 9]
+
+
+def test_narrow_records_are_used_only_where_platforms_and_days_fit():
+    assert NARROW_POSITION_RECORD.itemsize == 24
+    assert narrow_positions_fit(2_000, 365 + 180)
+    assert narrow_positions_fit(NARROW_NEVER, NARROW_NEVER - 2)
+    assert not narrow_positions_fit(NARROW_NEVER + 1, 100)
+    assert not narrow_positions_fit(100, NARROW_NEVER - 1)
+    assert model_of(run_scenario()).investors.positions.dtype == NARROW_POSITION_RECORD
+    # A century of days (the schema allows it) or a million platform slots: 32-byte records.
+    long_run = run_scenario(run={"days": 36_500})
+    assert model_of(long_run).investors.positions.dtype == POSITION_RECORD
+    many = run_scenario(platforms={"max_platforms": 40_000})
+    model = model_of(many)
+    assert model.investors.positions.dtype == POSITION_RECORD
+    assert model.investors.fear_source["herding"].dtype == np.int32
+
+
+def test_narrow_and_wide_records_give_the_same_market():
+    narrow = model_of(run_scenario(), seed=3)
+    wide = model_of(run_scenario(), seed=3)
+    wide.investors.widen()
+    wide.holdings.pos_platform = wide.investors.pos_platform
+    narrow.run(40)
+    wide.run(40)
+    a, b = narrow.investors, wide.investors
+    for name in POSITION_RECORD.names:
+        if name != "maturity":
+            assert np.array_equal(a.positions[name], b.positions[name]), name
+    demand = a.pos_maturity == a.never
+    assert np.array_equal(demand, b.pos_maturity == NEVER)
+    assert np.array_equal(a.pos_maturity[~demand], b.pos_maturity[~demand])
+    assert repr(narrow.summary()) == repr(wide.summary())  # exactly, NaN included
+
+
+def test_a_run_stepped_towards_the_16_bit_limit_widens_its_records_first():
+    model = model_of(run_scenario(), 5)
+    inv = model.investors
+    before = inv.positions.copy()
+    demand = inv.pos_maturity == NARROW_NEVER
+    assert demand.any()
+    model.day = NARROW_NEVER - 2 - int(model.conditions.product_terms.max())
+    model._fit_positions()
+    assert inv.narrow and inv.positions.dtype == NARROW_POSITION_RECORD  # still fits
+    model.day += 1
+    model._fit_positions()
+    assert not inv.narrow and inv.positions.dtype == POSITION_RECORD
+    assert inv.never == NEVER and model.holdings.pos_platform is inv.pos_platform
+    assert np.array_equal(inv.pos_maturity == NEVER, demand)
+    for name in ("principal", "rate", "platform", "start", "request"):
+        assert np.array_equal(inv.positions[name], before[name]), name
+    assert np.array_equal(inv.pos_maturity[~demand], before["maturity"][~demand])

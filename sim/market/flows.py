@@ -96,7 +96,7 @@ def open_positions(model: P2PModel, investors: np.ndarray, platforms: np.ndarray
     inv.pos_rate[slots] = plats.rate[platforms]
     inv.pos_start[slots] = model.day
     inv.pos_demand[slots] = demand
-    inv.pos_maturity[slots] = np.where(demand, NEVER, model.day + terms)
+    inv.pos_maturity[slots] = np.where(demand, inv.never, model.day + terms)
     model.position_index.add(slots, inv.pos_maturity[slots], demand)
     model.holdings.add(slots, platforms)
     inv.pos_request[slots] = -1
@@ -119,7 +119,7 @@ def clear_slots(model: P2PModel, slots: np.ndarray) -> None:
     inv.pos_platform[slots] = NO_PLATFORM
     inv.pos_principal[slots] = 0.0
     inv.pos_rate[slots] = 0.0
-    inv.pos_maturity[slots] = NEVER
+    inv.pos_maturity[slots] = inv.never
     inv.pos_demand[slots] = False
     inv.pos_request[slots] = -1
     inv.pos_delayed[slots] = False
@@ -345,16 +345,23 @@ def collect_repayments(model: P2PModel) -> None:
     # One pass over the whole block of rows: closed and fake loans are masked to repay nothing,
     # so the sums equal those over the live real loans alone.
     n, rows = plats.n, slice(0, book.n)
-    p = book.platform[rows]
-    principal = book.principal[rows]
-    interest = principal * book.rate[rows] / rules.DAYS_PER_YEAR
+    # As the index type once: each bincount below would convert the int32 column again.
+    p = book.platform[rows].astype(np.intp)
+    principal = book.principal[rows]  # a view: updated in place below
+    # The same operations as ``principal * rate / 365`` and so on, written into reused
+    # buffers (this pass reads every row of the book every day).
+    interest = np.multiply(principal, book.rate[rows])
+    interest /= rules.DAYS_PER_YEAR
     repay = np.minimum(book.instalment[rows], principal)
-    last = ((book.maturity[rows] <= model.day) | (principal - repay <= 1e-6)) & repaying
-    repay = np.where(last, principal, repay)
+    left = np.subtract(principal, repay)
+    last = left <= 1e-6
+    last |= book.maturity[rows] <= model.day
+    last &= repaying
+    np.copyto(repay, principal, where=last)
     masked = ~repaying
-    repay[masked] = 0.0
-    interest[masked] = 0.0
-    book.principal[rows] = principal - repay
+    np.copyto(repay, 0.0, where=masked)
+    np.copyto(interest, 0.0, where=masked)
+    np.subtract(principal, repay, out=principal)
     done = np.flatnonzero(last)
     book.close(done)
     np.subtract.at(bor.n_loans, book.borrower[done], np.ones(len(done), dtype=bor.n_loans.dtype))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.market import flows
+from sim.market import allocator, flows
 from sim.market.decisions import MIN_TICKET, consideration_sets, step_context
 from sim.market.engine import ArrayEngine
 from sim.market.rules import DAYS_PER_YEAR
@@ -29,6 +29,45 @@ def beta_with_mean(rng: np.random.Generator, mean: float, size: int,
     """``size`` Beta draws with the given mean (clipped into (0.001, 0.999)) and concentration."""
     m = min(max(mean, 1e-3), 1 - 1e-3)
     return rng.beta(m * concentration, (1 - m) * concentration, size)
+
+
+def uniforms_by_rows(rng: np.random.Generator, rows: int, columns: int):
+    """The draws of ``rng.random((rows, columns))``, to be read by consecutive blocks of rows.
+
+    ``rng`` is left where that call would leave it. With a PCG64 generator (one 64-bit step per
+    float64 uniform) the draws are not held at once: a copy of the generator makes each block
+    when it is read, and ``rng`` jumps past all of them (``advance``). Otherwise they are drawn
+    in full.
+
+    Args:
+        rng: the generator to draw from.
+        rows: rows of the draw.
+        columns: uniforms per row.
+
+    Returns:
+        ``block(lo, hi)``: rows ``lo`` to ``hi`` (exclusive) of the draw, float64 of shape
+        ``(hi - lo, columns)``; blocks must be read in order, each row once, from row 0.
+    """
+    bits = rng.bit_generator
+    # A buffered half of a 64-bit word (left by a 32-bit draw) is dropped by advance and kept
+    # by a plain draw: only jump from a clean state.
+    if isinstance(bits, np.random.PCG64 | np.random.PCG64DXSM) and not bits.state["has_uint32"]:
+        copy = type(bits)()
+        copy.state = bits.state
+        reader = np.random.Generator(copy)
+        bits.advance(rows * columns)
+        at = [0]
+
+        def block(lo: int, hi: int) -> np.ndarray:
+            hi = min(hi, rows)
+            if lo != at[0]:
+                raise ValueError(f"rows read out of order: {lo} after {at[0]}")
+            at[0] = hi
+            return reader.random((hi - lo, columns))
+
+        return block
+    full = rng.random((rows, columns))
+    return lambda lo, hi: full[lo:hi]
 
 
 def draw_signal_noise(model: P2PModel) -> None:
@@ -52,9 +91,9 @@ def draw_investors(model: P2PModel) -> None:
     inv.note_traits_changed()
     inv.participating[:] = rng.random(n) < ic.initial_participation
     model.ledger.opening_investor_cash = float(wealth.sum())
-    if ic.savings_rate > 0:  # constant: computed once
-        inv.daily_savings = inv.initial_wealth * (ic.savings_rate / DAYS_PER_YEAR)
-        inv.daily_savings_total = float(inv.daily_savings.sum())
+    if ic.savings_rate > 0:  # constant: the total is summed once
+        inv.savings_per_wealth = ic.savings_rate / DAYS_PER_YEAR
+        inv.daily_savings_total = float((inv.initial_wealth * inv.savings_per_wealth).sum())
 
 
 def draw_borrowers(model: P2PModel, idx: np.ndarray) -> None:
@@ -90,14 +129,17 @@ def initial_allocation(model: P2PModel) -> None:
     ic, inv, rng = model.config.investors, model.investors, model.rng
     ctx = step_context(model)
     choose = ArrayEngine(model).choices
-    every = np.arange(inv.count)
     per_slot = (ic.initial_fill * inv.target_share * inv.participating * inv.initial_wealth
                 / inv.slots)
     menu = model.conditions.product_terms
+    # Each round's investor-sized temporaries are dropped as soon as they are used: held
+    # together they came to about 110 MB at 10^6 investors, the peak of the model's build.
     for _ in range(inv.slots):
-        ok = every[per_slot >= MIN_TICKET]
-        u_consider = rng.random((len(ok), ic.consideration_set))
-        if consideration_sets(model, u_consider[:0]) is None:
+        ok = np.flatnonzero(per_slot >= MIN_TICKET)
+        # The (investors x consideration set) draws come first in the stream; they are read
+        # by blocks (48 MB at 10^6 investors when drawn at once).
+        u_consider = uniforms_by_rows(rng, len(ok), ic.consideration_set)
+        if consideration_sets(model, np.empty((0, ic.consideration_set))) is None:
             return
         u_choice = rng.random(len(ok))
         # The choices are made by rows of CHOICE_CHUNK investors: each row's choice reads its
@@ -106,21 +148,27 @@ def initial_allocation(model: P2PModel) -> None:
         choice = np.empty(len(ok), dtype=np.int64)
         for lo in range(0, len(ok), CHOICE_CHUNK):
             rows = slice(lo, lo + CHOICE_CHUNK)
-            choice[rows] = choose(ctx, ok[rows], consideration_sets(model, u_consider[rows]),
-                                  u_choice[rows])
+            choice[rows] = choose(ctx, ok[rows], consideration_sets(
+                model, u_consider(lo, lo + CHOICE_CHUNK)), u_choice[rows])
         del u_consider, u_choice
         u_demand, u_term = rng.random(len(ok)), rng.random(len(ok))
         chosen = choice >= 0
         who, where = ok[chosen], choice[chosen]
+        del ok, choice
         demand = u_demand[chosen] < model.platforms.demand_share[where]
+        del u_demand
         # Positions outstanding at a moment are length-biased: a product twice as long is
         # twice as likely to be found open, so day-0 terms are drawn with weight ~ term.
         weight = np.cumsum(menu) / menu.sum()
         terms = menu[np.minimum(np.searchsorted(weight, u_term[chosen], side="right"),
                                 len(menu) - 1)]
+        del u_term, chosen
         # Spread first maturities uniformly over the term so day-0 cohorts do not bunch.
         first = 1 + (rng.random(len(who)) * terms).astype(np.int64)
+        del terms
         flows.open_positions(model, who, where, per_slot[who], demand, first)
+        del who, where, demand, first
+        allocator.release_free_memory()  # the round's temporaries, before the next round's
     model.platforms.deposits_window[:] = 0.0
     model.flows_today.clear()
 
@@ -163,7 +211,11 @@ def adopt(model: P2PModel) -> None:
 def receive_savings(model: P2PModel) -> None:
     """New savings arrive as cash: ``savings_rate * initial_wealth / 365`` a day per investor."""
     inv = model.investors
-    if inv.daily_savings is None:
+    if inv.savings_per_wealth <= 0:
         return
-    inv.cash += inv.daily_savings
+    # Each investor's savings are the same product as the one summed into the total; by chunks
+    # of investors, so the temporary stays small.
+    for lo in range(0, inv.count, CHOICE_CHUNK):
+        rows = slice(lo, lo + CHOICE_CHUNK)
+        inv.cash[rows] += inv.initial_wealth[rows] * inv.savings_per_wealth
     model.ledger.book_market("savings", inv.daily_savings_total)

@@ -17,11 +17,34 @@ from sim.market.arraytools import sorted_unique
 from sim.vocabulary import Status
 
 NO_PLATFORM = -1
-NEVER = np.iinfo(np.int32).max  # maturity day of on-demand positions
+NEVER = np.iinfo(np.int32).max  # maturity day of on-demand positions (wide records)
 # One product position (see InvestorArrays): money first, then days and the platform index.
 POSITION_RECORD = np.dtype([("principal", np.float64), ("rate", np.float64),
                             ("platform", np.int32), ("start", np.int32),
                             ("maturity", np.int32), ("request", np.int32)])
+# The same in 24 bytes instead of 32, with 16-bit days and platform: a quarter less memory for
+# the largest array of the model (4 positions per investor). Used when every platform number and
+# every maturity day a run can reach fits (see narrow_positions_fit); its on-demand maturity is
+# NARROW_NEVER.
+NARROW_POSITION_RECORD = np.dtype([("principal", np.float64), ("rate", np.float64),
+                                   ("platform", np.int16), ("start", np.int16),
+                                   ("maturity", np.int16), ("request", np.int16)])
+NARROW_NEVER = int(np.iinfo(np.int16).max)
+
+
+def narrow_positions_fit(platforms: int, last_maturity: int) -> bool:
+    """Whether the 24-byte position record can hold a run's platforms and days.
+
+    Args:
+        platforms: platform slots (``platforms.max_platforms``), count.
+        last_maturity: the latest maturity a position may get (last day plus the longest
+            product term), day number.
+
+    Returns:
+        True when platform numbers and every day up to ``last_maturity`` fit in int16 below the
+        on-demand sentinel :data:`NARROW_NEVER`.
+    """
+    return platforms <= NARROW_NEVER and last_maturity < NARROW_NEVER - 1
 
 
 @dataclass
@@ -113,11 +136,20 @@ class InvestorArrays:
     """Investors and their product positions.
 
     Positions are a flat array of ``count * slots`` entries; entry ``s`` belongs to investor
-    ``s // slots``. An empty position has ``platform == NO_PLATFORM`` and zero principal.
+    ``s // slots``. An empty position has ``platform == NO_PLATFORM`` and zero principal. An
+    on-demand position (and an empty one) matures on day :attr:`never`.
+
+    Attributes:
+        count: investors.
+        slots: positions per investor.
+        narrow: positions in the 24-byte :data:`NARROW_POSITION_RECORD` (16-bit days and
+            platform; the caller checks :func:`narrow_positions_fit`) instead of the 32-byte
+            :data:`POSITION_RECORD`; :meth:`widen` switches to the latter.
     """
 
     count: int
     slots: int
+    narrow: bool = False
 
     def __post_init__(self) -> None:
         n, s = self.count, self.count * self.slots
@@ -140,8 +172,9 @@ class InvestorArrays:
         self.fear_parts = {"herding": np.zeros(n), "shared_investors": np.zeros(n)}
         # The platform whose distress last raised each part (so a platform's own delays are not
         # counted as contagion when its failure is attributed).
-        self.fear_source = {"herding": np.full(n, -1, dtype=np.int32),
-                            "shared_investors": np.full(n, -1, dtype=np.int32)}
+        source = np.int16 if self.narrow else np.int32  # a platform number, as in positions
+        self.fear_source = {"herding": np.full(n, -1, dtype=source),
+                            "shared_investors": np.full(n, -1, dtype=source)}
         # Fear only rises through add_fear and otherwise decays, so the investors above a level
         # are those above it at the last look plus those raised since (see fearful()).
         self._fear_raised: list[np.ndarray] = []
@@ -162,21 +195,19 @@ class InvestorArrays:
         # an investor who left after a loss never returns.
         self.participating = np.ones(n, dtype=bool)
         self.left = np.zeros(n, dtype=bool)
-        # New savings per day (constant; None without savings), yuan.
-        self.daily_savings: np.ndarray | None = None
-        self.daily_savings_total = 0.0
+        # New savings per day are ``initial_wealth * savings_per_wealth`` (constant; 0 without
+        # savings); computed when paid rather than stored, which saves 8 bytes per investor.
+        self.savings_per_wealth = 0.0  # share of initial wealth saved per day, 1/day
+        self.daily_savings_total = 0.0  # yuan per day
         # A position's numbers are one 32-byte record of ``positions`` (one cache line holds
         # two), because the daily rules read several of them at scattered positions; the
         # ``pos_*`` attributes are field views of it.
-        self.positions = np.zeros(s, dtype=POSITION_RECORD)
-        self.pos_principal = self.positions["principal"]
-        self.pos_rate = self.positions["rate"]
-        self.pos_platform = self.positions["platform"]
-        self.pos_start = self.positions["start"]
-        self.pos_maturity = self.positions["maturity"]
-        self.pos_request = self.positions["request"]  # day of an unpaid request, or -1
+        self.positions = np.zeros(s, dtype=NARROW_POSITION_RECORD if self.narrow
+                                  else POSITION_RECORD)
+        self.never = NARROW_NEVER if self.narrow else NEVER
+        self._field_views()
         self.pos_platform[:] = NO_PLATFORM
-        self.pos_maturity[:] = NEVER
+        self.pos_maturity[:] = self.never
         self.pos_request[:] = -1
         self.pos_demand = np.zeros(s, dtype=bool)  # redeemable on demand and not yet requested
         # Empty slots of each investor, kept by market.open_positions and market.clear_slots
@@ -188,6 +219,31 @@ class InvestorArrays:
         self._freed: list[np.ndarray] = []
         self._with_free: np.ndarray | None = None
         self.pos_delayed = np.zeros(s, dtype=bool)  # its owner was paid late at this platform
+
+    def _field_views(self) -> None:
+        self.pos_principal = self.positions["principal"]
+        self.pos_rate = self.positions["rate"]
+        self.pos_platform = self.positions["platform"]
+        self.pos_start = self.positions["start"]
+        self.pos_maturity = self.positions["maturity"]
+        self.pos_request = self.positions["request"]  # day of an unpaid request, or -1
+
+    def widen(self) -> None:
+        """Move narrow positions into the 32-byte record (a run going past its 16-bit days).
+
+        Values are kept; the on-demand maturity becomes :data:`NEVER`. Field views taken
+        before (``pos_*`` attributes held elsewhere) must be taken again.
+        """
+        if not self.narrow:
+            return
+        wide = np.empty(len(self.positions), dtype=POSITION_RECORD)
+        for name in POSITION_RECORD.names:
+            wide[name] = self.positions[name]
+        wide["maturity"][self.positions["maturity"] == self.never] = NEVER
+        self.positions, self.narrow, self.never = wide, False, NEVER
+        self._field_views()
+        for part, source in self.fear_source.items():
+            self.fear_source[part] = source.astype(np.int32)
 
     def note_freed(self, owners: np.ndarray) -> None:
         """Record that ``owners`` gained free slots (call wherever ``free_slots`` rises)."""

@@ -10,7 +10,6 @@ from pydantic import Field
 from sim.market import lifecycle
 from sim.market.arraytools import sum_by
 from sim.market.ledger import OUTSIDE, PLATFORM_CASH, Flow
-from sim.market.state import NEVER
 from sim.mechanisms.policies.base import Policy, PolicyConfig
 from sim.schema import Count, Days, Share
 from sim.vocabulary import (
@@ -113,7 +112,7 @@ class EarlyWarning(Policy):
                            * np.maximum(book.maturity[real] - model.day, 0), n)
         loan_term = loan_days / np.maximum(plats.loans[:n] + plats.fake_loans[:n], 1.0)
         held = np.flatnonzero(inv.pos_platform >= 0)
-        remaining = np.where(inv.pos_maturity[held] >= NEVER - 1, 0,
+        remaining = np.where(inv.pos_maturity[held] >= inv.never - 1, 0,
                              np.maximum(inv.pos_maturity[held] - model.day, 0))
         product_days = sum_by(inv.pos_platform[held], inv.pos_principal[held] * remaining, n)
         product_term = product_days / claims
