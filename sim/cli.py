@@ -620,6 +620,34 @@ def _executor_options(parser: argparse.ArgumentParser, chunk: bool) -> None:
                                  "for runs well under a second)")
 
 
+
+def _stored_run_options(parser: argparse.ArgumentParser, kind: str, folder: str,
+                        chunk: bool) -> None:
+    """The options of a command whose runs go to a resumable results store (sweep, calibrate).
+
+    Args:
+        parser: the command's parser.
+        kind: the folder kind, which names the default store and folder (``sweep``).
+        folder: what ``--out`` holds, for the help text (``sweep report folder``).
+        chunk: whether the local pool takes ``--chunk``.
+    """
+    parser.add_argument("--workers", type=int, default=1, metavar="K",
+                        help="local processes (default 1); results do not depend on it")
+    _executor_options(parser, chunk=chunk)
+    parser.add_argument("--store", metavar="DIR",
+                        help=f"results store (default store/{kind}-<name>-<hash> beside the "
+                             "folder, named by the inputs and the code, so the same command "
+                             "resumes)")
+    parser.add_argument("--out", metavar="DIR",
+                        help=f"{folder} (default runs/{kind}-<name>-<UTC time>); it must be new "
+                             "or empty, unless --overwrite")
+    parser.add_argument("--overwrite", action="store_true",
+                        help=f"replace an earlier p2psim {folder} at --out (the store resumes "
+                             "either way)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="override a field of the scenario (repeatable)")
+    parser.add_argument("--steps", type=int, metavar="N", help="override run.days")
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (``bench`` is listed here but dispatched before parsing)."""
     parser = argparse.ArgumentParser(
@@ -691,21 +719,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "resumable results store as it finishes, then the sensitivity indices "
                     "(SALib) and a report folder. Run again, it resumes.")
     swp.add_argument("sweep", help="TOML sweep file (see scenarios/sweeps/)")
-    swp.add_argument("--workers", type=int, default=1, metavar="K",
-                     help="local processes (default 1); results do not depend on it")
-    _executor_options(swp, chunk=True)
-    swp.add_argument("--store", metavar="DIR",
-                     help="results store (default store/sweep-<name>-<hash> beside the report "
-                          "folder, named by the sweep and the code, so the same command resumes)")
-    swp.add_argument("--out", metavar="DIR",
-                     help="report folder (default runs/sweep-<name>-<UTC time>); it must be new "
-                          "or empty, unless --overwrite")
-    swp.add_argument("--overwrite", action="store_true",
-                     help="replace an earlier p2psim sweep report at --out (the store resumes "
-                          "either way)")
-    swp.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="override a field of the base scenario (repeatable)")
-    swp.add_argument("--steps", type=int, metavar="N", help="override run.days")
+    _stored_run_options(swp, "sweep", "sweep report folder", chunk=True)
     swp.add_argument("--dry-run", action="store_true",
                      help="validate every design point and print the size; run nothing")
     swp.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -735,21 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Morris screen of N trajectories after the fit: which parameters the "
                           "moments identify ((k + 1) x N x R more runs; default 0: the local "
                           "Jacobian only)")
-    cal.add_argument("--workers", type=int, default=1, metavar="K",
-                     help="local processes (default 1); results do not depend on it")
-    _executor_options(cal, chunk=False)
-    cal.add_argument("--store", metavar="DIR",
-                     help="results store (default store/calibration-<name>-<hash> beside the "
-                          "folder, so the same command resumes)")
-    cal.add_argument("--out", metavar="DIR",
-                     help="calibration folder (default runs/calibration-<name>-<UTC time>); it "
-                          "must be new or empty, unless --overwrite")
-    cal.add_argument("--overwrite", action="store_true",
-                     help="replace an earlier p2psim calibration folder at --out (the store "
-                          "resumes either way)")
-    cal.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="override a field of the scenario (repeatable)")
-    cal.add_argument("--steps", type=int, metavar="N", help="override run.days")
+    _stored_run_options(cal, "calibration", "calibration folder", chunk=False)
     cal.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     cal.set_defaults(func=cmd_calibrate)
 
