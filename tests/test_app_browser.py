@@ -232,6 +232,8 @@ def test_a_lesson_runs_side_by_side_and_a_bad_paste_gets_the_cli_message(page, t
     tab.locator(".p2p-open-lesson").click()
     tab.get_by_text("without protection fund", exact=False).first.wait_for(
         timeout=UI_TIMEOUT_MS)
+    # the panels render one after the other: wait for the second before counting them
+    tab.locator(".p2p-status").nth(1).wait_for(timeout=UI_TIMEOUT_MS)
     assert len(tab.locator(".p2p-status").all_inner_texts()) == 2
     _play_for(tab, 2.0)
     _choose(tab, "p2p-rumour-target", "Huijin")

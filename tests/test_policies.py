@@ -380,3 +380,38 @@ def test_a_refused_platform_with_long_loans_cannot_wind_down_in_order():
     model.run(45)
     assert (plats.status[:n][refused] == Status.FAILED).sum() > refused.sum() / 2
     assert not (plats.status[:n][refused] == Status.CLOSED).any()
+
+
+def test_peer_news_weight_follows_the_precision_rule():
+    """Disclosure: equally precise sources weigh 1/2 each; a signal with sd cut by r weighs
+    (1 - r)^2 / (1 + (1 - r)^2) for the peers' news; only the literate read the signal."""
+    from sim.mechanisms.policies.disclosure import peer_news_weight
+
+    assert peer_news_weight(0.0, 0.7) == pytest.approx(1.0)  # no disclosure, no discount
+    assert peer_news_weight(1.0, 0.7) == pytest.approx(0.3)  # exact books: the literate ignore it
+    assert peer_news_weight(0.8, 1.0) == pytest.approx(2 * 0.04 / 1.04)
+    assert peer_news_weight(0.8, 0.4) == pytest.approx(0.6 + 0.4 * 2 * 0.04 / 1.04)
+
+
+def test_disclosure_damps_failure_news_about_peers():
+    """Chen 1999; Acharya and Yorulmazer 2008: investors who can read a platform's own books
+    read less into its peers' failures. The same failure sends less news to the same peers,
+    in proportion to :func:`peer_news_weight` at the investors' mean literacy."""
+    from sim.mechanisms.policies.disclosure import peer_news_weight
+
+    def news_after_a_failure(disclosure: bool) -> tuple[np.ndarray, float]:
+        sc = small_scenario(run={"days": 5})
+        sc.channels.information.enabled = True
+        sc.policies.disclosure.enabled = disclosure
+        model = P2PModel(sc, seed=3)  # day 0: the same platforms and rates either way
+        model.failures.append({"day": model.day, "platform": 0,
+                               "rate": float(model.platforms.rate[0]),
+                               "business_model": int(model.platforms.business_model[0])})
+        model.channels.start_of_day()
+        n = model.platforms.n
+        return model.conditions.information_news[:n].copy(), model.investors.trait_means()[0]
+
+    plain, _ = news_after_a_failure(False)
+    damped, literacy = news_after_a_failure(True)
+    assert plain[1:].max() > 0
+    np.testing.assert_allclose(damped, plain * peer_news_weight(0.8, literacy))

@@ -96,6 +96,7 @@ class MarketConditions:
         self.misreport_strength = misreport_strength
         self.signal_noise = signal_noise
         self.fake_loan_visibility = fake_loan_visibility
+        self.peer_news_weight = 1.0  # weight investors give failure news about peers (disclosure)
         # Attribution of failures.
         self.stress = StressRecord(capacity)
 
