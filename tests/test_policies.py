@@ -382,22 +382,22 @@ def test_a_refused_platform_with_long_loans_cannot_wind_down_in_order():
     assert not (plats.status[:n][refused] == Status.CLOSED).any()
 
 
-def test_peer_news_weight_follows_the_precision_rule():
+def test_hearsay_weight_follows_the_precision_rule():
     """Disclosure: equally precise sources weigh 1/2 each; a signal with sd cut by r weighs
     (1 - r)^2 / (1 + (1 - r)^2) for the peers' news; only the literate read the signal."""
-    from sim.mechanisms.policies.disclosure import peer_news_weight
+    from sim.mechanisms.policies.disclosure import hearsay_weight
 
-    assert peer_news_weight(0.0, 0.7) == pytest.approx(1.0)  # no disclosure, no discount
-    assert peer_news_weight(1.0, 0.7) == pytest.approx(0.3)  # exact books: the literate ignore it
-    assert peer_news_weight(0.8, 1.0) == pytest.approx(2 * 0.04 / 1.04)
-    assert peer_news_weight(0.8, 0.4) == pytest.approx(0.6 + 0.4 * 2 * 0.04 / 1.04)
+    assert hearsay_weight(0.0, 0.7) == pytest.approx(1.0)  # no disclosure, no discount
+    assert hearsay_weight(1.0, 0.7) == pytest.approx(0.3)  # exact books: the literate ignore it
+    assert hearsay_weight(0.8, 1.0) == pytest.approx(2 * 0.04 / 1.04)
+    assert hearsay_weight(0.8, 0.4) == pytest.approx(0.6 + 0.4 * 2 * 0.04 / 1.04)
 
 
 def test_disclosure_damps_failure_news_about_peers():
     """Chen 1999; Acharya and Yorulmazer 2008: investors who can read a platform's own books
     read less into its peers' failures. The same failure sends less news to the same peers,
-    in proportion to :func:`peer_news_weight` at the investors' mean literacy."""
-    from sim.mechanisms.policies.disclosure import peer_news_weight
+    in proportion to :func:`hearsay_weight` at the investors' mean literacy."""
+    from sim.mechanisms.policies.disclosure import hearsay_weight
 
     def news_after_a_failure(disclosure: bool) -> tuple[np.ndarray, float]:
         sc = small_scenario(run={"days": 5})
@@ -414,4 +414,26 @@ def test_disclosure_damps_failure_news_about_peers():
     plain, _ = news_after_a_failure(False)
     damped, literacy = news_after_a_failure(True)
     assert plain[1:].max() > 0
-    np.testing.assert_allclose(damped, plain * peer_news_weight(0.8, literacy))
+    np.testing.assert_allclose(damped, plain * hearsay_weight(0.8, literacy))
+
+
+def test_disclosure_damps_a_rumour_by_the_hearsay_weight():
+    """A rumour changes no fundamental, so investors who can check it against a platform's
+    disclosed books weigh it less: its news lands at :func:`hearsay_weight` of its size, while
+    without disclosure it lands in full."""
+    from sim.mechanisms.policies.disclosure import hearsay_weight
+
+    def news_on_rumour_day(disclosure: bool) -> tuple[np.ndarray, float]:
+        sc = small_scenario(run={"days": 5})
+        sc.shocks = [ShockConfig(type="rumour", start=1, duration=2, size=2.0)]
+        sc.policies.disclosure.enabled = disclosure
+        model = P2PModel(sc, seed=3)
+        model.step()  # the rumour's first day
+        n = model.platforms.n
+        return model.conditions.news[:n].copy(), model.investors.trait_means()[0]
+
+    plain, _ = news_on_rumour_day(False)
+    damped, literacy = news_on_rumour_day(True)
+    np.testing.assert_allclose(plain, 2.0)
+    np.testing.assert_allclose(damped, 2.0 * hearsay_weight(0.8, literacy))
+    assert damped.max() < 1.5  # about 2/3 at the default literacy

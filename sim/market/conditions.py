@@ -96,7 +96,8 @@ class MarketConditions:
         self.misreport_strength = misreport_strength
         self.signal_noise = signal_noise
         self.fake_loan_visibility = fake_loan_visibility
-        self.peer_news_weight = 1.0  # weight investors give failure news about peers (disclosure)
+        # Weight investors give news their platform's books could check: failures of peers, rumours.
+        self.hearsay_weight = 1.0  # disclosure lowers it
         # Attribution of failures.
         self.stress = StressRecord(capacity)
 

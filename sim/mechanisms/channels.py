@@ -206,7 +206,7 @@ class Channels:
                                              info.other_model_weight)
                 similarity[f["platform"]] = 0.0
                 news += info.strength * np.exp(-age / info.memory_days) * similarity
-            conditions.information_news[:n] = conditions.peer_news_weight * news
+            conditions.information_news[:n] = conditions.hearsay_weight * news
         self.stress[Carrier.INFORMATION][:n] += (conditions.information_news[:n]
                                                  * NEWS_STRESS_WEIGHT)
         self.stress[Carrier.SHOCK][:n] += (conditions.news[:n] * NEWS_STRESS_WEIGHT

@@ -163,7 +163,9 @@ class FraudShock(Shock):
 class RumourShock(Shock):
     """Public bad news of intensity ``size`` at ``platform`` or everywhere.
 
-    Fundamentals do not change [S0 §IV.A, S3].
+    Fundamentals do not change [S0 §IV.A, S3]. Investors who can check the news against a
+    platform's disclosed books give it less weight (``conditions.hearsay_weight``, set by
+    :class:`~sim.mechanisms.policies.disclosure.Disclosure`; 1 without disclosure).
     """
 
     kind = "rumour"
@@ -171,12 +173,12 @@ class RumourShock(Shock):
     max_size = 100.0
 
     def apply(self, model, conditions, first, last) -> None:
-        """Add the news where it lands."""
+        """Add the news where it lands, at the weight investors give unverified news."""
         if self.cfg.platform is None:
             where = slice(0, model.platforms.capacity)
         else:
             where = np.array([platform_index(model, self.cfg.platform)])
-        conditions.news[where] += self.cfg.size
+        conditions.news[where] += self.cfg.size * conditions.hearsay_weight
 
 
 class DeadlineShock(Shock):
