@@ -23,6 +23,8 @@ LEVERS = {
     "risk_reserve": ["policies.risk_reserve.enabled=true"],
     "guarantee_backed": ["policies.protection_fund.enabled=true",
                          "policies.protection_fund.public_backstop=true"],
+    # the literate weigh the rumour and failure news less against the disclosed books
+    "disclosure": ["policies.disclosure.enabled=true"],
 }
 
 
@@ -39,7 +41,7 @@ def disorderly_failures(lever: str) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("lever", ["custody", "entry_threshold", "risk_reserve",
-                                   "guarantee_backed"])
+                                   "guarantee_backed", "disclosure"])
 def test_lever_lowers_disorderly_failures_in_a_market_wide_scare(lever):
     baseline = disorderly_failures("none")
     assert baseline >= 6  # the scare does topple platforms without any policy
